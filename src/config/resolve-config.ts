@@ -1,0 +1,139 @@
+// Validates a raw config once and returns a frozen, complete object; errors carry the exact path.
+
+import { MeridianError } from '../core/errors.ts';
+import { closest } from '../core/suggest.ts';
+import { configSchema, type MeridianConfig } from './schema.ts';
+import type { z } from 'zod';
+
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ConfigError extends MeridianError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[], source?: string) {
+    const where = source ? ` in ${source}` : '';
+    const lines = issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n');
+    super('invalid_config', `invalid configuration${where}:\n${lines}`, { details: { issues } });
+    this.issues = issues;
+  }
+}
+
+/**
+ * Features the schema names but this version does not implement yet. Accepting them silently would fake a
+ * capability, so they are refused with a message saying what to use instead.
+ */
+const NOT_YET: ReadonlyArray<{ field: 'topology' | 'conflict' | 'mode'; value: string; use: string }> = [
+  { field: 'topology', value: 'single-writer', use: 'active-active' },
+  { field: 'topology', value: 'active-passive', use: 'active-active' },
+  { field: 'topology', value: 'home-region', use: 'active-active' },
+  { field: 'conflict', value: 'vector', use: 'lww' },
+  { field: 'conflict', value: 'crdt', use: 'lww' },
+  { field: 'conflict', value: 'yjs', use: 'lww' },
+  { field: 'mode', value: 'sync', use: 'async' },
+];
+
+export function resolveConfig(raw: unknown, source?: string): MeridianConfig {
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap(describeIssue), source);
+  const config = parsed.data;
+  const issues = crossChecks(config);
+  if (issues.length > 0) throw new ConfigError(issues, source);
+  return deepFreeze(config);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const known = knownKeysAt(issue.path);
+      const hint = closest(key, known);
+      return {
+        path: path ? `${path}.${key}` : key,
+        message: `unknown key${hint ? ` — did you mean '${hint}'?` : `; known keys: ${known.join(', ')}`}`,
+      };
+    });
+  }
+  if (issue.code === 'invalid_value' && issue.values.length > 0) {
+    const got = issue.input === undefined ? '' : ` got ${JSON.stringify(issue.input)}`;
+    const hint = typeof issue.input === 'string' ? closest(issue.input, issue.values.map(String)) : undefined;
+    return [
+      {
+        path,
+        message: `expected one of ${issue.values.join(', ')};${got}${hint ? ` — did you mean '${hint}'?` : ''}`,
+      },
+    ];
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return [{ path, message: `missing: expected ${issue.expected}` }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+const TOP_KEYS = Object.keys(configSchema.shape);
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return TOP_KEYS;
+  const head = path[0];
+  const shapes: Record<string, string[]> = {
+    regions: ['name', 'url', 'peerUrls', 'location'],
+    collections: ['topology', 'conflict', 'replication'],
+    limits: ['maxKeyBytes', 'maxDocumentBytes', 'maxBodyBytes', 'maxListLimit'],
+    store: ['kind', 'synchronous'],
+    peers: ['probeInterval', 'probeTimeout', 'unhealthyAfter'],
+    wan: ['jitterMs', 'bandwidthBytesPerSec', 'defaultRttMs'],
+    log: ['level'],
+  };
+  if (head === 'collections' && path.length === 3 && path[2] === 'replication') return ['mode'];
+  return shapes[String(head)] ?? [];
+}
+
+function crossChecks(config: MeridianConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const names = config.regions.map((r) => r.name);
+  config.regions.forEach((region, i) => {
+    if (names.indexOf(region.name) !== i) {
+      issues.push({
+        path: `regions[${i}].name`,
+        message: `duplicate region '${region.name}': names must be unique`,
+      });
+    }
+    for (const peer of Object.keys(region.peerUrls)) {
+      if (!names.includes(peer)) {
+        const hint = closest(peer, names);
+        issues.push({
+          path: `regions[${i}].peerUrls.${peer}`,
+          message: `unknown region '${peer}'${hint ? ` — did you mean '${hint}'?` : `; regions: ${names.join(', ')}`}`,
+        });
+      }
+    }
+  });
+  for (const [name, collection] of Object.entries(config.collections)) {
+    const values = {
+      topology: collection.topology,
+      conflict: collection.conflict,
+      mode: collection.replication.mode,
+    };
+    for (const nope of NOT_YET) {
+      if (values[nope.field] !== nope.value) continue;
+      const path = `collections.${name}.${nope.field === 'mode' ? 'replication.mode' : nope.field}`;
+      issues.push({
+        path,
+        message: `'${nope.value}' is not available in this version of Meridian yet; use '${nope.use}'`,
+      });
+    }
+  }
+  return issues;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

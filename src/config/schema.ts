@@ -1,0 +1,113 @@
+// The configuration schema (zod): every section, its defaults, and strict keys so typos are caught.
+// Sections later issues add (routing, sessions, deploy, residency) slot in beside these.
+
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.ts';
+
+export const REGION_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const COLLECTION_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const TOPOLOGIES = ['active-active', 'single-writer', 'active-passive', 'home-region'] as const;
+export const CONFLICT_POLICIES = ['lww', 'vector', 'crdt', 'yjs'] as const;
+export const REPLICATION_MODES = ['async', 'sync'] as const;
+
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration such as 500, '500ms', '2s' or '1m', got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const httpUrl = z
+  .string()
+  .refine((s) => /^https?:\/\/[^/\s]+(:\d+)?\/?$/.test(s), {
+    message: "expected an http(s) base URL such as 'http://127.0.0.1:7101' (no path)",
+  })
+  .transform((s) => s.replace(/\/$/, ''));
+
+const regionName = z.string().regex(REGION_NAME_RE, {
+  message: "expected a region name of lower-case letters, digits and '-', such as 'eu-west-1'",
+});
+
+const region = z.strictObject({
+  name: regionName,
+  /** Where this region's node listens and is reached by clients. Required to run a region node. */
+  url: httpUrl.optional(),
+  /** How this region reaches each peer, when not at the peer's own url (a WAN emulator, a private link). */
+  peerUrls: z.record(z.string(), httpUrl).default({}),
+  location: z
+    .strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) })
+    .optional(),
+});
+
+const collection = z.strictObject({
+  topology: z.enum(TOPOLOGIES).default('active-active'),
+  conflict: z.enum(CONFLICT_POLICIES).default('lww'),
+  replication: z.strictObject({ mode: z.enum(REPLICATION_MODES).default('async') }).prefault({}),
+});
+
+export const configSchema = z.strictObject({
+  name: z.string().min(1).default('meridian'),
+  regions: z.array(region).min(1, { message: 'declare at least one region' }),
+  collections: z.record(
+    z.string().regex(COLLECTION_NAME_RE, {
+      message: "expected a collection name of letters, digits, '_' and '-' (1 to 64 characters)",
+    }),
+    collection,
+  ),
+  limits: z
+    .strictObject({
+      maxKeyBytes: z.number().int().min(1).max(4096).default(1024),
+      maxDocumentBytes: z
+        .number()
+        .int()
+        .min(64)
+        .max(16 * 1024 * 1024)
+        .default(400 * 1024),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .min(64)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024),
+      maxListLimit: z.number().int().min(1).max(10_000).default(1000),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      kind: z.enum(['sqlite', 'memory']).default('sqlite'),
+      synchronous: z.enum(['normal', 'full']).default('normal'),
+    })
+    .prefault({}),
+  peers: z
+    .strictObject({
+      probeInterval: duration.default(1000),
+      probeTimeout: duration.default(1000),
+      /** A peer is unhealthy when its last successful probe is older than this. */
+      unhealthyAfter: duration.default(1500),
+    })
+    .prefault({}),
+  wan: z
+    .strictObject({
+      jitterMs: z.number().min(0).max(10_000).default(0),
+      bandwidthBytesPerSec: z.number().positive().optional(),
+      /** RTT for a pair of regions absent from the measured latency data. */
+      defaultRttMs: z.number().min(0).max(10_000).default(100),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') })
+    .prefault({}),
+});
+
+/** What a user writes: everything with a default is optional. */
+export type MeridianConfigInput = z.input<typeof configSchema>;
+/** What the platform reads: complete, defaults filled in. */
+export type MeridianConfig = z.output<typeof configSchema>;
+export type RegionConfig = MeridianConfig['regions'][number];
+export type CollectionConfig = MeridianConfig['collections'][string];

@@ -1,0 +1,196 @@
+// The document service of one region: validates keys and documents, stamps versions with the hybrid
+// clock, and reads and writes through the Store. HTTP-free, so the API and tests share it.
+
+import { MeridianError } from '../core/errors.ts';
+import { HLC_ZERO, tickHlc, type HlcTimestamp } from '../core/hlc.ts';
+import { isJsonObject, type JsonObject } from '../core/json.ts';
+import { closest } from '../core/suggest.ts';
+import { formatVersion, parseVersion } from '../core/version.ts';
+import type { MeridianConfig } from '../config/schema.ts';
+import type { DocRecord, LogEntry, Precondition, Store } from '../store/store.ts';
+
+export interface DocumentService {
+  get(collection: string, key: string): Promise<DocRecord>;
+  put(collection: string, key: string, body: unknown, precondition: Precondition): Promise<LogEntry>;
+  remove(collection: string, key: string, precondition: Precondition): Promise<LogEntry>;
+  list(collection: string, query: ListQuery): Promise<ListPage>;
+}
+
+export interface ListQuery {
+  readonly prefix?: string;
+  readonly after?: string;
+  readonly limit?: number;
+}
+
+export interface ListPage {
+  readonly items: DocRecord[];
+  /** Pass as `after` for the next page; null on the last page. */
+  readonly next: string | null;
+}
+
+export interface DocumentServiceOptions {
+  readonly config: MeridianConfig;
+  readonly region: string;
+  readonly store: Store;
+  /** Physical time in ms (injected so tests can skew it). */
+  readonly now: () => number;
+  /** The highest version this store has seen, so the clock never goes backwards across restarts. */
+  readonly lastVersion?: string;
+}
+
+const DEFAULT_LIST_LIMIT = 100;
+
+export function createDocumentService(options: DocumentServiceOptions): DocumentService {
+  const { config, region, store, now } = options;
+  const limits = config.limits;
+  let clock: HlcTimestamp = (options.lastVersion && parseVersion(options.lastVersion)?.clock) || HLC_ZERO;
+
+  function nextVersion(): string {
+    clock = tickHlc(clock, now());
+    return formatVersion(clock, region);
+  }
+
+  function checkCollection(collection: string): void {
+    if (Object.hasOwn(config.collections, collection)) return;
+    const names = Object.keys(config.collections);
+    const hint = closest(collection, names);
+    throw new MeridianError(
+      'unknown_collection',
+      `unknown collection '${collection}'${hint ? ` — did you mean '${hint}'?` : ''}; collections: ${names.join(', ') || '(none)'}`,
+      { details: { collection } },
+    );
+  }
+
+  function checkKey(key: string): void {
+    const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes === 0)
+      throw new MeridianError('invalid_key', 'empty key: give the document a key of 1 or more characters');
+    if (bytes > limits.maxKeyBytes) {
+      throw new MeridianError(
+        'invalid_key',
+        `key is ${bytes} bytes, over the limit of ${limits.maxKeyBytes} bytes (limits.maxKeyBytes): use a shorter key`,
+        { details: { bytes, limit: limits.maxKeyBytes } },
+      );
+    }
+
+    if (/[\u0000-\u001f\u007f]/.test(key)) {
+      throw new MeridianError(
+        'invalid_key',
+        `key ${JSON.stringify(key)} contains a control character: remove it`,
+      );
+    }
+  }
+
+  function checkDocument(body: unknown): JsonObject {
+    if (!isJsonObject(body)) {
+      const got = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+      throw new MeridianError(
+        'invalid_document',
+        `a document must be a JSON object, got ${got}: wrap it as {"value": ...}`,
+      );
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(body), 'utf8');
+    if (bytes > limits.maxDocumentBytes) {
+      throw new MeridianError(
+        'payload_too_large',
+        `document is ${bytes} bytes, over the limit of ${limits.maxDocumentBytes} bytes (limits.maxDocumentBytes)`,
+        { details: { bytes, limit: limits.maxDocumentBytes } },
+      );
+    }
+    return body;
+  }
+
+  async function write(
+    collection: string,
+    key: string,
+    value: JsonObject | null,
+    precondition: Precondition,
+  ) {
+    const result = await store.writeLocal(
+      { collection, key, value, version: nextVersion(), origin: region },
+      precondition,
+    );
+    if (result.ok) return result.entry;
+    const current = result.current;
+    const state =
+      current === undefined
+        ? 'does not exist'
+        : current.value === null
+          ? `was deleted at version ${current.version}`
+          : `is at version ${current.version}`;
+    if (precondition.kind === 'absent') {
+      throw new MeridianError(
+        'version_mismatch',
+        `document '${key}' already exists (version ${current?.version ?? '?'}); drop If-None-Match to overwrite`,
+        {
+          details: { key, current: current?.version },
+        },
+      );
+    }
+    if (value === null && current === undefined) {
+      throw new MeridianError('not_found', `document '${key}' does not exist in '${collection}'`, {
+        details: { key },
+      });
+    }
+    const expected = precondition.kind === 'version' ? precondition.version : '';
+    throw new MeridianError(
+      'version_mismatch',
+      `document '${key}' ${state}, not version ${expected}: read it again and retry with the current version`,
+      { details: { key, expected, current: current?.version } },
+    );
+  }
+
+  return {
+    async get(collection, key) {
+      checkCollection(collection);
+      checkKey(key);
+      const doc = await store.get(collection, key);
+      if (doc === undefined || doc.value === null) {
+        throw new MeridianError('not_found', `no document '${key}' in '${collection}'`, {
+          details: { collection, key },
+        });
+      }
+      return doc;
+    },
+
+    async put(collection, key, body, precondition) {
+      checkCollection(collection);
+      checkKey(key);
+      return write(collection, key, checkDocument(body), precondition);
+    },
+
+    async remove(collection, key, precondition) {
+      checkCollection(collection);
+      checkKey(key);
+      if (precondition.kind === 'none') {
+        // Deleting what is not there changes nothing and says so.
+        const current = await store.get(collection, key);
+        if (current === undefined || current.value === null) {
+          throw new MeridianError('not_found', `no document '${key}' in '${collection}'`, {
+            details: { collection, key },
+          });
+        }
+      }
+      return write(collection, key, null, precondition);
+    },
+
+    async list(collection, query) {
+      checkCollection(collection);
+      const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+      if (!Number.isInteger(limit) || limit < 1 || limit > limits.maxListLimit) {
+        throw new MeridianError(
+          'bad_request',
+          `limit must be an integer from 1 to ${limits.maxListLimit}, got ${String(query.limit)}`,
+        );
+      }
+      const items = await store.list(collection, {
+        prefix: query.prefix,
+        after: query.after,
+        limit: limit + 1,
+      });
+      const more = items.length > limit;
+      const page = more ? items.slice(0, limit) : items;
+      return { items: page, next: more ? page[page.length - 1]!.key : null };
+    },
+  };
+}

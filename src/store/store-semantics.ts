@@ -1,0 +1,64 @@
+// The rules every Store adapter shares (preconditions, exactly-once ordering, last-write-wins, value
+// encoding), kept in one place so the adapters agree by construction.
+
+import { ErrorCode, MeridianError } from '../core/errors.ts';
+import { isJsonObject, type JsonObject } from '../core/json.ts';
+import { compareVersions } from '../core/version.ts';
+import type { Precondition } from './store.ts';
+
+/** The parts of a stored record the rules look at; adapters pass their own row shapes. */
+export interface StoredVersion {
+  readonly version: string;
+  /** Null for a tombstone; any other value means a live document. */
+  readonly value: unknown;
+}
+
+/** Whether a local write with `precondition` may replace `current` (see Precondition). */
+export function preconditionHolds(current: StoredVersion | undefined, precondition: Precondition): boolean {
+  switch (precondition.kind) {
+    case 'none':
+      return true;
+    case 'version':
+      return current !== undefined && current.version === precondition.version;
+    case 'absent':
+      return current === undefined || current.value === null;
+  }
+}
+
+/** Where a remote change falls in its origin's sequence, given the highest seq applied so far. */
+export function remoteOrder(appliedSeq: number, originSeq: number): 'duplicate' | 'gap' | 'next' {
+  if (originSeq <= appliedSeq) return 'duplicate';
+  return originSeq > appliedSeq + 1 ? 'gap' : 'next';
+}
+
+/** Last-write-wins: a change replaces the document only with a strictly larger version. */
+export function replacesCurrent(version: string, current: StoredVersion | undefined): boolean {
+  return current === undefined || compareVersions(version, current.version) > 0;
+}
+
+/**
+ * A `limit` as a row count SQLite accepts: whole, capped (so Infinity means "all"), and 0 when not
+ * positive (SQLite would read a negative LIMIT as no limit at all).
+ */
+export function rowLimit(limit: number): number {
+  const n = Math.floor(limit);
+  return n > 0 ? Math.min(n, Number.MAX_SAFE_INTEGER) : 0;
+}
+
+/** Values are stored as JSON text (null for a tombstone) by both adapters, so both copy alike. */
+export function encodeValue(value: JsonObject | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+export function decodeValue(text: string | null): JsonObject | null {
+  if (text === null) return null;
+  const value: unknown = JSON.parse(text);
+  if (!isJsonObject(value)) {
+    throw new MeridianError(ErrorCode.Internal, 'stored value is not a JSON object', { details: { text } });
+  }
+  return value;
+}
+
+export function storeClosedError(kind: string): MeridianError {
+  return new MeridianError(ErrorCode.Unavailable, `the ${kind} store is closed`, { details: { kind } });
+}
