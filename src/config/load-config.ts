@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { parse as parseYaml } from 'yaml';
 import { MeridianError } from '../core/errors.ts';
 import { demoConfig } from './demo-config.ts';
@@ -55,8 +56,16 @@ export async function readRawConfig(path: string): Promise<unknown> {
       case '.mts':
       case '.js':
       case '.mjs': {
-        const mod = (await import(pathToFileURL(path).href)) as { default?: unknown; config?: unknown };
-        const raw = mod.default ?? mod.config;
+        // tsImport loads the file as an ES module whatever the surrounding package.json says.
+        const mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as {
+          default?: unknown;
+          config?: unknown;
+        };
+        let raw = mod.default ?? mod.config;
+        // A .ts file in a CommonJS package arrives wrapped once more: { default: { default: config } }.
+        if (typeof raw === 'object' && raw !== null && 'default' in raw && !('regions' in raw)) {
+          raw = (raw).default;
+        }
         if (raw === undefined) {
           throw new ConfigError(
             [{ path: '', message: `${path} must \`export default defineConfig({...})\`` }],

@@ -1,0 +1,25 @@
+// The `meridian` CLI: noun-verb commands over the control plane.
+
+import { Command } from 'commander';
+import { registerChaosCommands } from './commands/chaos.ts';
+import { registerConfigCommands } from './commands/config.ts';
+import { registerDeploymentCommands } from './commands/deployment.ts';
+import { registerRegionCommands } from './commands/region.ts';
+import { registerWanCommands } from './commands/wan.ts';
+
+export function createProgram(): Command {
+  const program = new Command('meridian')
+    .description('Run one service in many regions: a local multi-region deployment over an emulated WAN')
+    .showSuggestionAfterError()
+    .showHelpAfterError('(run `meridian --help` for usage)');
+  registerDeploymentCommands(program);
+  registerChaosCommands(program);
+  registerRegionCommands(program);
+  registerConfigCommands(program);
+  registerWanCommands(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  await createProgram().parseAsync([...argv]);
+}

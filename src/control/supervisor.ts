@@ -1,0 +1,164 @@
+// `meridian up` / `meridian down`: starts the WAN emulator and one OS process per region, waits until all
+// are ready, records them in state.json; stops them all again.
+
+import { createServer } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MeridianError } from '../core/errors.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { allPorts, deploymentConfig, planLayout, type LocalLayout } from './layout.ts';
+import { isAlive, meridianCommand, startProcess, stopProcess, waitUntilOk } from './processes.ts';
+import {
+  readState,
+  removeState,
+  tryReadState,
+  writeState,
+  type DeploymentState,
+} from './deployment-state.ts';
+import type { WanProcessConfig } from './wan-process.ts';
+
+export interface UpOptions {
+  readonly configFile?: string;
+  readonly dataDir: string;
+  readonly basePort: number;
+  readonly detach: boolean;
+  readonly readyTimeoutMs?: number;
+  readonly progress: (line: string) => void;
+}
+
+export async function up(options: UpOptions): Promise<DeploymentState> {
+  const dataDir = resolve(options.dataDir);
+  const previous = tryReadState(dataDir);
+  if (previous && runningPids(previous).length > 0) {
+    throw new MeridianError(
+      'bad_request',
+      `a local deployment is already running from ${dataDir} (started ${previous.startedAt}): run \`meridian down\` first, or pass another --data-dir`,
+    );
+  }
+  const { config, source } = await loadConfig(options.configFile);
+  const layout = planLayout(config, options.basePort);
+  await checkPortsFree(layout);
+  mkdirSync(dataDir, { recursive: true });
+
+  const configFile = join(dataDir, 'deployment.json');
+  writeFileSync(configFile, JSON.stringify(deploymentConfig(config, layout), null, 2) + '\n');
+  const wanSpecFile = join(dataDir, 'wan.json');
+  const wanSpec: WanProcessConfig = {
+    host: layout.host,
+    controlHost: layout.host,
+    controlPort: layout.wanControlPort,
+    basePort: layout.wanLinkBasePort,
+    regions: layout.regions.map((r) => ({ name: r.name, host: layout.host, port: r.port })),
+    jitterMs: config.wan.jitterMs,
+    bandwidthBytesPerSec: config.wan.bandwidthBytesPerSec,
+    defaultRttMs: config.wan.defaultRttMs,
+  };
+  writeFileSync(wanSpecFile, JSON.stringify(wanSpec, null, 2) + '\n');
+
+  const wanCommand = meridianCommand(['wan', 'start', '--spec', wanSpecFile]);
+  const wanLog = join(dataDir, 'logs', 'wan.log');
+  const state: DeploymentState = {
+    version: 1,
+    startedAt: new Date().toISOString(),
+    dataDir,
+    configSource: source,
+    configFile,
+    detached: options.detach,
+    supervisorPid: options.detach ? null : process.pid,
+    wan: {
+      pid: null,
+      command: wanCommand,
+      logFile: wanLog,
+      controlUrl: `http://${layout.host}:${layout.wanControlPort}`,
+    },
+    regions: layout.regions.map((r) => {
+      const logFile = join(dataDir, 'logs', `${r.name}.log`);
+      const command = meridianCommand([
+        'region',
+        'start',
+        '--config',
+        configFile,
+        '--region',
+        r.name,
+        '--data-dir',
+        join(dataDir, 'regions', r.name),
+      ]);
+      return { name: r.name, url: r.url, pid: null, command, logFile };
+    }),
+  };
+
+  const timeoutMs = options.readyTimeoutMs ?? 30_000;
+  try {
+    options.progress(`starting WAN emulator (${layout.linkOrder.length} links) ...`);
+    state.wan.pid = startProcess(wanCommand, wanLog);
+    writeState(state);
+    await waitUntilOk(`${state.wan.controlUrl}/healthz`, {
+      timeoutMs,
+      pid: state.wan.pid,
+      what: 'the WAN emulator',
+    });
+    for (const region of state.regions) region.pid = startProcess(region.command, region.logFile);
+    writeState(state);
+    options.progress(
+      `starting ${state.regions.length} regions: ${state.regions.map((r) => r.name).join(', ')} ...`,
+    );
+    await Promise.all(
+      state.regions.map(async (region) => {
+        await waitUntilOk(`${region.url}/readyz`, {
+          timeoutMs,
+          pid: region.pid!,
+          what: `region ${region.name}`,
+        }).catch((err: unknown) => {
+          throw new MeridianError(
+            'unavailable',
+            `${(err as Error).message}; its log says:\n${tail(region.logFile)}`,
+          );
+        });
+        options.progress(`  ${region.name} ready at ${region.url}`);
+      }),
+    );
+  } catch (err) {
+    await stopAll(state);
+    removeState(dataDir);
+    throw err;
+  }
+  return state;
+}
+
+/** Stops every process recorded in the state, regions first, and removes the state file. */
+export async function down(dataDir: string): Promise<DeploymentState> {
+  const state = readState(dataDir);
+  await stopAll(state);
+  removeState(dataDir);
+  return state;
+}
+
+export async function stopAll(state: DeploymentState): Promise<void> {
+  await Promise.all(state.regions.map((r) => stopProcess(r.pid)));
+  await stopProcess(state.wan.pid);
+}
+
+export function runningPids(state: DeploymentState): number[] {
+  return [state.wan.pid, ...state.regions.map((r) => r.pid)].filter(isAlive);
+}
+
+async function checkPortsFree(layout: LocalLayout): Promise<void> {
+  for (const port of allPorts(layout)) {
+    const free = await new Promise<boolean>((done) => {
+      const server = createServer();
+      server.once('error', () => done(false));
+      server.listen({ port, host: layout.host, exclusive: true }, () => server.close(() => done(true)));
+    });
+    if (!free) {
+      throw new MeridianError(
+        'unavailable',
+        `port ${port} on ${layout.host} is in use: stop what holds it (another \`meridian up\`? run \`meridian down\`) or pass --base-port`,
+      );
+    }
+  }
+}
+
+function tail(file: string, lines = 15): string {
+  if (!existsSync(file)) return '(no log)';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
