@@ -5,6 +5,7 @@ import { registerChaosCommands } from './commands/chaos.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDeploymentCommands } from './commands/deployment.ts';
 import { registerRegionCommands } from './commands/region.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
 import { registerWanCommands } from './commands/wan.ts';
 
 export function createProgram(): Command {
@@ -13,6 +14,7 @@ export function createProgram(): Command {
     .showSuggestionAfterError()
     .showHelpAfterError('(run `meridian --help` for usage)');
   registerDeploymentCommands(program);
+  registerVerifyCommand(program);
   registerChaosCommands(program);
   registerRegionCommands(program);
   registerConfigCommands(program);

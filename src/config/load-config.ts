@@ -64,7 +64,7 @@ export async function readRawConfig(path: string): Promise<unknown> {
         let raw = mod.default ?? mod.config;
         // A .ts file in a CommonJS package arrives wrapped once more: { default: { default: config } }.
         if (typeof raw === 'object' && raw !== null && 'default' in raw && !('regions' in raw)) {
-          raw = (raw).default;
+          raw = raw.default;
         }
         if (raw === undefined) {
           throw new ConfigError(

@@ -3,6 +3,8 @@
 import { MeridianError } from '../core/errors.ts';
 import { closest } from '../core/suggest.ts';
 import { configSchema, type MeridianConfig } from './schema.ts';
+import { routingIssues } from './routing-checks.ts';
+import { ROUTING_KNOWN_KEYS } from './routing-schema.ts';
 import type { z } from 'zod';
 
 export interface ConfigIssue {
@@ -38,7 +40,7 @@ export function resolveConfig(raw: unknown, source?: string): MeridianConfig {
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap(describeIssue), source);
   const config = parsed.data;
-  const issues = crossChecks(config);
+  const issues = [...crossChecks(config), ...routingIssues(config)];
   if (issues.length > 0) throw new ConfigError(issues, source);
   return deepFreeze(config);
 }
@@ -87,8 +89,28 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
     peers: ['probeInterval', 'probeTimeout', 'unhealthyAfter'],
     wan: ['jitterMs', 'bandwidthBytesPerSec', 'defaultRttMs'],
     log: ['level'],
+    replication: [
+      'topology',
+      'hub',
+      'secret',
+      'secretEnv',
+      'maxClockOffset',
+      'batchMaxChanges',
+      'batchMaxBytes',
+      'linger',
+      'heartbeat',
+      'idleTimeout',
+    ],
   };
   if (head === 'collections' && path.length === 3 && path[2] === 'replication') return ['mode'];
+  const traffic =
+    ROUTING_KNOWN_KEYS[
+      path
+        .filter((p) => typeof p === 'string')
+        .slice(0, 2)
+        .join('.')
+    ];
+  if ((head === 'routing' || head === 'edges' || head === 'dns') && traffic) return [...traffic];
   return shapes[String(head)] ?? [];
 }
 
@@ -112,6 +134,26 @@ function crossChecks(config: MeridianConfig): ConfigIssue[] {
       }
     }
   });
+  const { replication } = config;
+  if (replication.topology === 'hub' && replication.hub === undefined) {
+    issues.push({
+      path: 'replication.hub',
+      message: `missing: a hub topology needs a hub region, one of ${names.join(', ')}`,
+    });
+  }
+  if (replication.hub !== undefined && !names.includes(replication.hub)) {
+    const hint = closest(replication.hub, names);
+    issues.push({
+      path: 'replication.hub',
+      message: `unknown region '${replication.hub}'${hint ? ` — did you mean '${hint}'?` : `; regions: ${names.join(', ')}`}`,
+    });
+  }
+  if (replication.idleTimeout <= replication.heartbeat) {
+    issues.push({
+      path: 'replication.idleTimeout',
+      message: `must be longer than replication.heartbeat (${replication.heartbeat} ms)`,
+    });
+  }
   for (const [name, collection] of Object.entries(config.collections)) {
     const values = {
       topology: collection.topology,

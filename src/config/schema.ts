@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
+import { dnsSchema, edgeSchema, routingSchema } from './routing-schema.ts';
 
 export const REGION_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const COLLECTION_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -100,9 +101,38 @@ export const configSchema = z.strictObject({
       defaultRttMs: z.number().min(0).max(10_000).default(100),
     })
     .prefault({}),
+  replication: z
+    .strictObject({
+      /** mesh: every region pulls from every other; hub: spokes pull only from `hub`, the hub from all. */
+      topology: z.enum(['mesh', 'hub']).default('mesh'),
+      hub: regionName.optional(),
+      /** The cluster secret that authenticates replication streams (at least 16 characters). */
+      secret: z.string().min(16, { message: 'use a secret of at least 16 characters' }).optional(),
+      /** Where to read the secret when `secret` is not set. */
+      secretEnv: z.string().min(1).default('MERIDIAN_CLUSTER_SECRET'),
+      /** A remote timestamp further ahead of this region's clock is refused, not applied. */
+      maxClockOffset: duration.default(500),
+      /** Batches: at most this many changes / bytes, after waiting this long for more to join. */
+      batchMaxChanges: z.number().int().min(1).max(100_000).default(1000),
+      batchMaxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024),
+      linger: duration.default(5),
+      /** An idle stream sends a heartbeat this often; a stream silent for `idleTimeout` is re-opened. */
+      heartbeat: duration.default(1000),
+      idleTimeout: duration.default(3000),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') })
     .prefault({}),
+  /** Traffic: the edge routers' and GeoDNS's policy chain (routing-schema.ts). */
+  routing: routingSchema,
+  edges: z.array(edgeSchema).default([]),
+  dns: dnsSchema,
 });
 
 /** What a user writes: everything with a default is optional. */

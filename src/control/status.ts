@@ -8,8 +8,10 @@ export interface PeerView {
   readonly name: string;
   readonly healthy: boolean;
   readonly rttMs: number | null;
-  /** Replication lag from this peer; null until replication exists (it arrives with the replication work). */
+  /** Commit at the peer to apply here, for the last change the peer originated; null before any. */
   readonly lagMs: number | null;
+  /** Changes in the peer's log this region has not received yet; null without a replication stream. */
+  readonly pending: number | null;
 }
 
 export interface RegionView {
@@ -30,7 +32,13 @@ export interface DeploymentStatus {
 }
 
 interface ClusterAnswer {
-  peers: Array<{ name: string; healthy: boolean; rttMs: number | null }>;
+  peers: Array<{
+    name: string;
+    healthy: boolean;
+    rttMs: number | null;
+    lagMs: number | null;
+    replication: { pending: number } | null;
+  }>;
 }
 
 export async function deploymentStatus(state: DeploymentState): Promise<DeploymentStatus> {
@@ -50,7 +58,8 @@ export async function deploymentStatus(state: DeploymentState): Promise<Deployme
           name: p.name,
           healthy: p.healthy,
           rttMs: p.rttMs,
-          lagMs: null,
+          lagMs: p.lagMs === null ? null : Math.round(p.lagMs),
+          pending: p.replication?.pending ?? null,
         }));
         return { ...base, healthy: true, error: null, peers };
       } catch (err) {
@@ -75,9 +84,10 @@ export function formatStatus(status: DeploymentStatus): string {
     lines.push(`${r.name.padEnd(width)}  ${r.url.padEnd(24)}  ${health}`);
     for (const p of r.peers) {
       const rtt = p.rttMs === null ? '   -   ' : `${p.rttMs.toFixed(1).padStart(6)}ms`;
-      lines.push(
-        `${''.padEnd(width)}    -> ${p.name.padEnd(width)} ${rtt}  ${p.healthy ? 'ok' : 'UNREACHABLE'}`,
-      );
+      const lag = p.lagMs === null ? '' : `  lag ${p.lagMs} ms`;
+      const pending = p.pending ? `  ${p.pending} pending` : '';
+      const health = p.healthy ? 'ok' : 'UNREACHABLE';
+      lines.push(`${''.padEnd(width)}    -> ${p.name.padEnd(width)} ${rtt}  ${health}${lag}${pending}`);
     }
   }
   return lines.join('\n');

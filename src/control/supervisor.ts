@@ -1,6 +1,7 @@
 // `meridian up` / `meridian down`: starts the WAN emulator and one OS process per region, waits until all
 // are ready, records them in state.json; stops them all again.
 
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -41,7 +42,16 @@ export async function up(options: UpOptions): Promise<DeploymentState> {
   mkdirSync(dataDir, { recursive: true });
 
   const configFile = join(dataDir, 'deployment.json');
-  writeFileSync(configFile, JSON.stringify(deploymentConfig(config, layout), null, 2) + '\n');
+  // One fresh cluster secret per deployment authenticates the replication streams; the file is private.
+  const deployed = deploymentConfig(config, layout);
+  const secret = config.replication.secret ?? randomBytes(24).toString('base64url');
+  writeFileSync(
+    configFile,
+    JSON.stringify({ ...deployed, replication: { ...deployed.replication, secret } }, null, 2) + '\n',
+    {
+      mode: 0o600,
+    },
+  );
   const wanSpecFile = join(dataDir, 'wan.json');
   const wanSpec: WanProcessConfig = {
     host: layout.host,

@@ -2,10 +2,8 @@
 // clock, and reads and writes through the Store. HTTP-free, so the API and tests share it.
 
 import { MeridianError } from '../core/errors.ts';
-import { HLC_ZERO, tickHlc, type HlcTimestamp } from '../core/hlc.ts';
 import { isJsonObject, type JsonObject } from '../core/json.ts';
 import { closest } from '../core/suggest.ts';
-import { formatVersion, parseVersion } from '../core/version.ts';
 import type { MeridianConfig } from '../config/schema.ts';
 import type { DocRecord, LogEntry, Precondition, Store } from '../store/store.ts';
 
@@ -32,23 +30,18 @@ export interface DocumentServiceOptions {
   readonly config: MeridianConfig;
   readonly region: string;
   readonly store: Store;
-  /** Physical time in ms (injected so tests can skew it). */
-  readonly now: () => number;
-  /** The highest version this store has seen, so the clock never goes backwards across restarts. */
-  readonly lastVersion?: string;
+  /**
+   * The version of a local write made now: the region's hybrid clock, shared with replication so a
+   * local version is larger than every version applied here. Called right before store.writeLocal.
+   */
+  readonly nextVersion: () => string;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
 
 export function createDocumentService(options: DocumentServiceOptions): DocumentService {
-  const { config, region, store, now } = options;
+  const { config, region, store, nextVersion } = options;
   const limits = config.limits;
-  let clock: HlcTimestamp = (options.lastVersion && parseVersion(options.lastVersion)?.clock) || HLC_ZERO;
-
-  function nextVersion(): string {
-    clock = tickHlc(clock, now());
-    return formatVersion(clock, region);
-  }
 
   function checkCollection(collection: string): void {
     if (Object.hasOwn(config.collections, collection)) return;

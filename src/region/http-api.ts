@@ -3,18 +3,23 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { MeridianError } from '../core/errors.ts';
 import type { MeridianConfig } from '../config/schema.ts';
-import type { Precondition } from '../store/store.ts';
+import type { Precondition, Store } from '../store/store.ts';
+import { BUCKETS, bucketKeys, digestCollection, type CollectionDigest } from './digest.ts';
 import type { DocumentService } from './documents.ts';
 import { sendError } from './http-errors.ts';
 import type { RegionMetrics } from './metrics.ts';
 import type { PeerMonitor } from './peer-monitor.ts';
+import type { PeerStats } from '../replication/peer-stats.ts';
 
 export interface HttpApiOptions {
   readonly config: MeridianConfig;
   readonly region: string;
   readonly url: string;
   readonly documents: DocumentService;
+  readonly store: Store;
   readonly peers: PeerMonitor;
+  /** Replication as seen from here: per upstream peer stats, and the last lag per origin. */
+  readonly replication: () => { stats: readonly PeerStats[]; lagByOrigin: Readonly<Record<string, number>> };
   readonly metrics: RegionMetrics;
   readonly logger: FastifyBaseLogger;
   /** False while starting and while draining at shutdown. */
@@ -77,12 +82,61 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
-  app.get('/v1/cluster', async () => ({
-    region,
-    url: options.url,
-    peers: peers.status(),
-    collections: Object.entries(config.collections).map(([name, c]) => ({ name, ...c })),
-  }));
+  app.get('/v1/cluster', async () => {
+    const { stats, lagByOrigin } = options.replication();
+    return {
+      region,
+      url: options.url,
+      peers: peers.status().map((p) => {
+        const stream = stats.find((s) => s.peer === p.name);
+        return {
+          ...p,
+          // Commit in that peer's region to apply here, for the last change it originated.
+          lagMs: lagByOrigin[p.name] ?? null,
+          replication: stream
+            ? {
+                connected: stream.connected,
+                pending: Math.max(0, stream.senderHead - stream.lastPosition),
+                applied: stream.applied,
+                superseded: stream.superseded,
+                duplicate: stream.duplicate,
+                refused: stream.refused,
+                lastError: stream.lastError ?? null,
+              }
+            : null,
+        };
+      }),
+      collections: Object.entries(config.collections).map(([name, c]) => ({ name, ...c })),
+    };
+  });
+
+  app.get<{ Querystring: { collection?: string; bucket?: string } }>('/v1/admin/digest', async (request) => {
+    const { collection, bucket } = request.query;
+    if (bucket !== undefined) {
+      const n = Number(bucket);
+      if (
+        !collection ||
+        !Object.hasOwn(config.collections, collection) ||
+        !Number.isInteger(n) ||
+        n < 0 ||
+        n >= BUCKETS
+      ) {
+        throw new MeridianError(
+          'bad_request',
+          `give a known collection and a bucket from 0 to ${BUCKETS - 1}, got collection=${String(collection)} bucket=${bucket}`,
+        );
+      }
+      return { region, collection, bucket: n, keys: await bucketKeys(options.store, collection, n) };
+    }
+    const names = collection === undefined ? Object.keys(config.collections) : [collection];
+    const collections: Record<string, CollectionDigest> = {};
+    for (const name of names) {
+      if (!Object.hasOwn(config.collections, name))
+        throw new MeridianError('unknown_collection', `unknown collection '${name}'`);
+      collections[name] = await digestCollection(options.store, name);
+    }
+    return { region, collections };
+  });
 
   const docPath = '/v1/collections/:collection/docs/:key';
   app.get<{ Params: DocParams; Querystring: { consistency?: string } }>(docPath, async (request, reply) => {

@@ -5,6 +5,7 @@ import { listStart } from './key-order.ts';
 import { SortedKeys } from './sorted-keys.ts';
 import type { ApplyResult, Change, DocRecord, ListOptions, LogEntry, Store, StoreStats } from './store.ts';
 import {
+  appliedSeqOf,
   decodeValue,
   encodeValue,
   preconditionHolds,
@@ -38,6 +39,8 @@ export function createMemoryStore(): Store {
   const collections = new Map<string, Collection>();
   const log: StoredEntry[] = [];
   const applied = new Map<string, number>();
+  /** Per origin, the log position of each of its changes: index seq - 1 (an origin's seqs are 1, 2, ...). */
+  const positionsByOrigin = new Map<string, number[]>();
   let closed = false;
 
   function checkOpen(): void {
@@ -65,6 +68,9 @@ export function createMemoryStore(): Store {
     const entry = { ...doc, originSeq, position: log.length + 1 };
     log.push(entry);
     applied.set(doc.origin, originSeq);
+    let positions = positionsByOrigin.get(doc.origin);
+    if (positions === undefined) positionsByOrigin.set(doc.origin, (positions = []));
+    positions.push(entry.position);
     return entry;
   }
 
@@ -129,6 +135,17 @@ export function createMemoryStore(): Store {
     async appliedSeqs() {
       checkOpen();
       return Object.fromEntries(applied);
+    },
+
+    async positionAfter(covered) {
+      checkOpen();
+      // The first uncovered entry of each origin is its change appliedSeq + 1; the earliest of those bounds p.
+      let firstUncovered = log.length + 1;
+      for (const [origin, positions] of positionsByOrigin) {
+        const position = positions[appliedSeqOf(covered, origin)];
+        if (position !== undefined && position < firstUncovered) firstUncovered = position;
+      }
+      return firstUncovered - 1;
     },
 
     async stats(): Promise<StoreStats> {

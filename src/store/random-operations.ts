@@ -12,6 +12,7 @@ export type Operation =
   | { readonly kind: 'get'; readonly collection: string; readonly key: string }
   | { readonly kind: 'list'; readonly collection: string; readonly options: ListOptions }
   | { readonly kind: 'readLog'; readonly after: number; readonly limit: number }
+  | { readonly kind: 'positionAfter'; readonly applied: Readonly<Record<string, number>> }
   | { readonly kind: 'state' };
 
 export async function runOperation(store: Store, op: Operation): Promise<unknown> {
@@ -26,6 +27,8 @@ export async function runOperation(store: Store, op: Operation): Promise<unknown
       return store.list(op.collection, op.options);
     case 'readLog':
       return store.readLog(op.after, op.limit);
+    case 'positionAfter':
+      return store.positionAfter(op.applied);
     case 'state':
       return [
         await store.logHead(),
@@ -94,6 +97,13 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
       kind: fc.constant('readLog'),
       after: fc.integer({ min: 0, max: 10 }),
       limit: fc.integer({ min: 0, max: 5 }),
+    }),
+  ),
+  weighted(
+    1,
+    fc.record({
+      kind: fc.constant('positionAfter'),
+      applied: fc.dictionary(origin, fc.integer({ min: -1, max: 5 }), { maxKeys: 3 }),
     }),
   ),
   weighted(1, fc.constant({ kind: 'state' as const })),

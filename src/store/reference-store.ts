@@ -3,6 +3,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { Change, DocRecord, LogEntry, Store } from './store.ts';
+import { appliedSeqOf } from './store-semantics.ts';
 
 /** Keys order by their UTF-8 bytes. */
 export function compareUtf8(a: string, b: string): number {
@@ -70,6 +71,10 @@ export function createReferenceStore(): Store {
     },
     async appliedSeqs() {
       return Object.fromEntries(log.map((e) => [e.origin, lastSeq(e.origin)]));
+    },
+    async positionAfter(applied) {
+      const first = log.find((e) => e.originSeq > appliedSeqOf(applied, e.origin));
+      return first === undefined ? log.length : first.position - 1;
     },
     async stats() {
       const live = docs.filter((d) => d.value !== null).length;

@@ -20,6 +20,7 @@ import type {
 } from './store.ts';
 import {
   decodeValue,
+  normalizeApplied,
   encodeValue,
   preconditionHolds,
   remoteOrder,
@@ -117,6 +118,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
      WHERE position > ? ORDER BY position LIMIT ?`,
   );
   const logHead = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM log').pluck();
+  // For each origin in the log, its first change the puller lacks (seq applied + 1); the earliest of those,
+  // or NULL when the puller lacks nothing. The correlated subquery pins one UNIQUE (origin, origin_seq)
+  // index probe per origin: written as a plain join, SQLite walks the log by position instead (O(n)).
+  const firstUncovered = db
+    .prepare<[string], number | null>(
+      `SELECT min((SELECT log.position FROM log
+                   WHERE log.origin = applied.origin AND log.origin_seq = coalesce(covered.value, 0) + 1))
+       FROM applied LEFT JOIN json_each(?) AS covered ON covered.key = applied.origin`,
+    )
+    .pluck();
   const stats = db.prepare<[], StoreStats>(
     `SELECT (SELECT count(*) FROM docs WHERE value IS NOT NULL) AS documents,
             (SELECT count(*) FROM docs WHERE value IS NULL) AS tombstones,
@@ -229,6 +240,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async appliedSeqs() {
       checkOpen();
       return Object.fromEntries(allApplied.all().map((row) => [row.origin, row.seq]));
+    },
+
+    async positionAfter(covered) {
+      checkOpen();
+      const first = firstUncovered.get(JSON.stringify(normalizeApplied(covered)));
+      return typeof first === 'number' ? first - 1 : (logHead.get() ?? 0);
     },
 
     async stats() {

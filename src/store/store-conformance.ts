@@ -420,6 +420,68 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       });
     });
 
+    group('positionAfter (where a puller resumes)', () => {
+      // Log: 1 L1, 2 R1, 3 L2, 4 X1, 5 R2, 6 L3 (origin + seq).
+      const X = 'ap-south-1';
+      async function interleaved(store: Store): Promise<void> {
+        await mustWrite(store, put('a', { n: 1 }, 1));
+        await store.applyRemote(change(REMOTE, 1, 'b', { n: 1 }, 1));
+        await mustWrite(store, put('a', { n: 2 }, 2));
+        await store.applyRemote(change(X, 1, 'c', { n: 1 }, 1));
+        await store.applyRemote(change(REMOTE, 2, 'b', { n: 2 }, 2));
+        await mustWrite(store, put('a', { n: 3 }, 3));
+      }
+
+      test('an empty log resumes at 0 whatever the puller has', async (store) => {
+        assert.equal(await store.positionAfter({}), 0);
+        assert.equal(await store.positionAfter({ [LOCAL]: 5, [REMOTE]: 2 }), 0);
+      });
+
+      test('is the longest prefix of the log the puller already has', async (store) => {
+        await interleaved(store);
+        assert.equal(await store.positionAfter({}), 0);
+        assert.equal(await store.positionAfter({ [REMOTE]: 2, [X]: 1 }), 0);
+        assert.equal(await store.positionAfter({ [LOCAL]: 1 }), 1);
+        assert.equal(await store.positionAfter({ [LOCAL]: 3, [REMOTE]: 1 }), 3);
+        assert.equal(await store.positionAfter({ [LOCAL]: 2, [REMOTE]: 1, [X]: 1 }), 4);
+        assert.equal(await store.positionAfter({ [LOCAL]: 2, [REMOTE]: 2, [X]: 1 }), 5);
+        assert.equal(await store.positionAfter({ [LOCAL]: 3, [REMOTE]: 2, [X]: 1 }), 6);
+      });
+
+      test('seqs beyond this log and origins it never saw change nothing', async (store) => {
+        await interleaved(store);
+        assert.equal(await store.positionAfter({ [LOCAL]: 99, [REMOTE]: 99, [X]: 99 }), 6);
+        // X is absent, so its first change (position 4) is the first one the puller lacks.
+        assert.equal(await store.positionAfter({ [LOCAL]: 99, [REMOTE]: 2, 'sa-east-1': 7 }), 3);
+      });
+
+      test('reads malformed seqs as 0 or rounded down, never skipping an entry', async (store) => {
+        await interleaved(store);
+        const all = { [REMOTE]: 2, [X]: 1 };
+        assert.equal(await store.positionAfter({ ...all, [LOCAL]: -3 }), 0);
+        assert.equal(await store.positionAfter({ ...all, [LOCAL]: Number.NaN }), 0);
+        assert.equal(await store.positionAfter({ ...all, [LOCAL]: Infinity }), 0);
+        assert.equal(await store.positionAfter({ ...all, [LOCAL]: 2.9 }), 5);
+        const inherited = Object.create({ [LOCAL]: 3 }) as Record<string, number>;
+        assert.equal(await store.positionAfter(Object.assign(inherited, all)), 0);
+      });
+
+      test('agrees with a scan of readLog on every prefix of applied seqs', async (store) => {
+        await interleaved(store);
+        const log = await store.readLog(0, 100);
+        for (let l = 0; l <= 3; l++) {
+          for (let r = 0; r <= 2; r++) {
+            for (let x = 0; x <= 1; x++) {
+              const applied: Record<string, number> = { [LOCAL]: l, [REMOTE]: r, [X]: x };
+              const first = log.find((e) => e.originSeq > (applied[e.origin] ?? 0));
+              const expected = first === undefined ? log.length : first.position - 1;
+              assert.equal(await store.positionAfter(applied), expected, JSON.stringify(applied));
+            }
+          }
+        }
+      });
+    });
+
     group('lifecycle', () => {
       test('close is idempotent and later calls reject', async (store) => {
         await store.close();

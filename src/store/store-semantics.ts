@@ -31,6 +31,23 @@ export function remoteOrder(appliedSeq: number, originSeq: number): 'duplicate' 
   return originSeq > appliedSeq + 1 ? 'gap' : 'next';
 }
 
+/**
+ * The seq a puller says it has applied for `origin`: absent, negative, fractional or non-finite values
+ * are read conservatively (0, or rounded down), so a malformed vector can only cause re-sending.
+ */
+export function appliedSeqOf(applied: Readonly<Record<string, number>>, origin: string): number {
+  if (!Object.hasOwn(applied, origin)) return 0;
+  const seq = applied[origin];
+  return typeof seq === 'number' && Number.isFinite(seq) && seq > 0 ? Math.floor(seq) : 0;
+}
+
+/** `applied` with every value read as appliedSeqOf does (own properties only). */
+export function normalizeApplied(applied: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const origin of Object.keys(applied)) out[origin] = appliedSeqOf(applied, origin);
+  return out;
+}
+
 /** Last-write-wins: a change replaces the document only with a strictly larger version. */
 export function replacesCurrent(version: string, current: StoredVersion | undefined): boolean {
   return current === undefined || compareVersions(version, current.version) > 0;

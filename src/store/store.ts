@@ -84,6 +84,13 @@ export interface Store {
   logHead(): Promise<number>;
   /** For each origin, the highest originSeq applied here. */
   appliedSeqs(): Promise<Record<string, number>>;
+  /**
+   * Where a puller that has applied `applied` (per origin, the highest originSeq; an absent origin counts
+   * as 0) resumes reading this log: the largest position p such that every entry at a position <= p is
+   * already covered (originSeq <= applied[origin]). 0 when the first entry is not covered, logHead() when
+   * all are. Values that are not whole non-negative numbers count as 0 (see appliedSeqOf).
+   */
+  positionAfter(applied: Readonly<Record<string, number>>): Promise<number>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
 }

@@ -1,0 +1,41 @@
+// The replication ports: a region pulls batches of log entries from each upstream peer. The in-memory
+// transport (simulator, tests) and the network transport (HTTP stream through the WAN) implement it.
+
+import type { LogEntry } from '../store/store.ts';
+
+/** What a puller says when it (re)connects: who it is and, per origin, the highest seq it has applied. */
+export interface PullRequest {
+  readonly region: string;
+  readonly applied: Readonly<Record<string, number>>;
+}
+
+/**
+ * A batch of log entries, in the sender's log order, each an original change of some origin. A source
+ * sends its first batch as soon as the stream opens and an empty batch (a heartbeat) every
+ * `heartbeatMs` while idle; a transport must carry empty batches, since the puller drops a stream that
+ * delivers nothing for its idle timeout.
+ */
+export interface ReplicationBatch {
+  readonly from: string;
+  readonly entries: readonly LogEntry[];
+  /** The sender's log head when the batch was cut: how far behind the puller still is. */
+  readonly senderHead: number;
+}
+
+/**
+ * Client side: open a stream of batches from `peer`. The iterable ends or throws when the link breaks,
+ * and must end (return or throw) promptly once `signal` aborts: the puller aborts to drop a stream.
+ * Batches must arrive in the order the source produced them; a transport that cannot promise that is
+ * still safe (a reordered batch shows up as a gap and the puller re-pulls), only slower.
+ */
+export interface ReplicationTransport {
+  pull(peer: string, request: PullRequest, signal: AbortSignal): AsyncIterable<ReplicationBatch>;
+}
+
+/**
+ * Server side: the batches a region serves to one puller, from where the puller is, then as the log
+ * grows, until `signal` aborts. Throws MeridianError bad_request for a malformed request.
+ */
+export interface ReplicationSource {
+  serve(request: PullRequest, signal: AbortSignal): AsyncIterable<ReplicationBatch>;
+}

@@ -1,0 +1,237 @@
+// One region in the simulator, running the real replication code: a memory store that survives crashes
+// (acknowledged writes are durable), and per incarnation a notifier, region clock, source and replicator.
+
+import type { JsonObject } from '../core/json.ts';
+import { createMemoryStore } from '../store/memory-store.ts';
+import type { Precondition, Store } from '../store/store.ts';
+import { loadRegionClock } from '../replication/highest-version.ts';
+import { createLogNotifier, notifyingStore } from '../replication/log-notifier.ts';
+import type { MemoryTransport } from '../replication/memory-transport.ts';
+import type { PeerStats } from '../replication/peer-stats.ts';
+import type { RegionClock } from '../replication/region-clock.ts';
+import type { ReplicationSource } from '../replication/replication-port.ts';
+import { createReplicationSource } from '../replication/replication-source.ts';
+import { createReplicator, type Replicator } from '../replication/replicator.ts';
+import type { ReplicatorEvent } from '../replication/replicator-events.ts';
+import type { Prng } from './prng.ts';
+import type { AckedWrite } from './sim-invariants.ts';
+import type { PlannedWrite } from './sim-plan.ts';
+import type { VirtualClock } from './virtual-clock.ts';
+
+/** Deliberate bugs a test injects to show the checker catches them. */
+export interface SimBugs {
+  /** Wraps a region's durable store (e.g. one that loses an apply). */
+  readonly wrapStore?: (region: string, store: Store) => Store;
+  /** Wraps a region's clock (e.g. one that ignores received timestamps). */
+  readonly wrapRegionClock?: (clock: RegionClock) => RegionClock;
+}
+
+export interface SimRegionOptions {
+  readonly name: string;
+  readonly upstream: readonly string[];
+  readonly clock: VirtualClock;
+  readonly transport: MemoryTransport;
+  readonly maxClockOffsetMs: number;
+  readonly random: Prng;
+  readonly collection: string;
+  readonly trace: (line: string) => void;
+  readonly bugs?: SimBugs;
+}
+
+export type WriteOutcome =
+  | { readonly kind: 'acked'; readonly write: AckedWrite }
+  | { readonly kind: 'refused' | 'skipped'; readonly why: string };
+
+export interface SimRegion {
+  readonly name: string;
+  readonly up: boolean;
+  /** The region's durable store (survives crashes, replaced by a wipe). */
+  readonly store: Store;
+  /** Physical clock offset against virtual time. */
+  skewMs: number;
+  /** Writes are refused while set: draining before a wipe, or rebuilding after one. */
+  holdWrites: boolean;
+  source(): ReplicationSource | undefined;
+  start(): Promise<void>;
+  crash(): void;
+  /** Crash and lose the store: the next start() begins empty. */
+  wipe(): void;
+  write(planned: PlannedWrite, n: number): Promise<WriteOutcome>;
+  /** Replicator counters summed over every incarnation. */
+  totals(): ReplicationTotals;
+}
+
+export interface ReplicationTotals {
+  applied: number;
+  duplicate: number;
+  superseded: number;
+  refused: number;
+  gaps: number;
+  connects: number;
+}
+
+interface Incarnation {
+  readonly store: Store;
+  readonly regionClock: RegionClock;
+  readonly source: ReplicationSource;
+  readonly replicator: Replicator;
+}
+
+export function createSimRegion(options: SimRegionOptions): SimRegion {
+  const { name, clock, transport, collection, trace } = options;
+  let durable = createMemoryStore();
+  let running: Incarnation | undefined;
+  let starting = false;
+  let incarnations = 0;
+  const totals: ReplicationTotals = {
+    applied: 0,
+    duplicate: 0,
+    superseded: 0,
+    refused: 0,
+    gaps: 0,
+    connects: 0,
+  };
+  const physicalNow = () => clock.now() + region.skewMs;
+
+  function onEvent(event: ReplicatorEvent): void {
+    switch (event.type) {
+      case 'applied':
+        trace(
+          `${name} apply ${event.entry.origin}#${event.entry.originSeq} from ${event.peer}: ${event.result}`,
+        );
+        break;
+      case 'refused':
+        trace(
+          `${name} refuse ${event.origin}#${event.originSeq} key ${event.key} from ${event.peer}: ${event.offsetMs} ms ahead`,
+        );
+        break;
+      case 'connected':
+        trace(`${name} connected to ${event.peer} (head ${event.senderHead})`);
+        break;
+      case 'disconnected':
+        trace(
+          `${name} disconnected from ${event.peer}: ${event.reason.kind} retry ${event.retryInMs ?? '-'}`,
+        );
+        break;
+    }
+  }
+
+  function retire(): void {
+    if (running === undefined) return;
+    const { replicator } = running;
+    running = undefined;
+    for (const peer of replicator.stats().peers) addTotals(totals, peer);
+    void replicator.stop();
+    transport.breakStreams(name);
+  }
+
+  const region: SimRegion = {
+    name,
+    get up() {
+      return running !== undefined;
+    },
+    get store() {
+      return durable;
+    },
+    skewMs: 0,
+    holdWrites: false,
+    source: () => running?.source,
+
+    async start() {
+      if (running !== undefined || starting) return;
+      starting = true;
+      const notifier = createLogNotifier();
+      const base = options.bugs?.wrapStore?.(name, durable) ?? durable;
+      const store = notifyingStore(base, notifier);
+      const loaded = await loadRegionClock(store, {
+        region: name,
+        now: physicalNow,
+        maxOffsetMs: options.maxClockOffsetMs,
+      });
+      const regionClock = options.bugs?.wrapRegionClock?.(loaded) ?? loaded;
+      const source = createReplicationSource({
+        region: name,
+        store,
+        appends: notifier,
+        clock,
+        tuning: { maxBatchEntries: 8, maxBatchBytes: 4096, lingerMs: 5, heartbeatMs: 1000 },
+      });
+      const replicator = createReplicator({
+        region: name,
+        store,
+        transport,
+        upstream: options.upstream,
+        regionClock,
+        clock: { now: physicalNow, sleep: (ms, signal) => clock.sleep(ms, signal) },
+        random: options.random.fork(incarnations++).next,
+        tuning: { backoffInitialMs: 100, backoffMaxMs: 2000, idleTimeoutMs: 3000 },
+        onEvent,
+      });
+      running = { store, regionClock, source, replicator };
+      starting = false;
+      replicator.start();
+      trace(`${name} started (clock ${regionClock.current().wall}.${regionClock.current().counter})`);
+    },
+
+    crash() {
+      retire();
+      trace(`${name} crashed`);
+    },
+
+    wipe() {
+      retire();
+      durable = createMemoryStore();
+      trace(`${name} wiped`);
+    },
+
+    async write(planned, n) {
+      const live = running;
+      if (live === undefined) return { kind: 'skipped', why: 'region down' };
+      if (region.holdWrites) return { kind: 'skipped', why: 'writes held' };
+      const { store, regionClock } = live;
+      let precondition: Precondition = { kind: 'none' };
+      if (planned.precondition === 'if-absent') precondition = { kind: 'absent' };
+      if (planned.precondition === 'if-match') {
+        const current = await store.get(collection, planned.key);
+        precondition =
+          current === undefined ? { kind: 'absent' } : { kind: 'version', version: current.version };
+      }
+      if (running !== live) return { kind: 'skipped', why: 'region crashed' };
+      const value: JsonObject | null = planned.op === 'delete' ? null : { n, by: name };
+      // Tick and write in one synchronous step, as the document service does (see RegionClock.tick).
+      const result = await store.writeLocal(
+        { collection, key: planned.key, value, version: regionClock.tick(), origin: name },
+        precondition,
+      );
+      if (!result.ok) return { kind: 'refused', why: `precondition ${planned.precondition} failed` };
+      const { entry } = result;
+      return {
+        kind: 'acked',
+        write: {
+          origin: name,
+          originSeq: entry.originSeq,
+          collection,
+          key: entry.key,
+          version: entry.version,
+          value: entry.value,
+        },
+      };
+    },
+
+    totals() {
+      const sum = { ...totals };
+      for (const peer of running?.replicator.stats().peers ?? []) addTotals(sum, peer);
+      return sum;
+    },
+  };
+  return region;
+}
+
+function addTotals(totals: ReplicationTotals, peer: PeerStats): void {
+  totals.applied += peer.applied;
+  totals.duplicate += peer.duplicate;
+  totals.superseded += peer.superseded;
+  totals.refused += peer.refused;
+  totals.gaps += peer.gaps;
+  totals.connects += peer.connects;
+}
