@@ -27,18 +27,30 @@ export function killRegion(state: DeploymentState, name: string): number | null 
   return pid;
 }
 
+/**
+ * Starts the region again and returns once its process serves HTTP, with whether it is ready: a region
+ * whose store was lost stays not ready (no writes) until it has its own changes back from its peers.
+ */
 export async function restartRegion(
   state: DeploymentState,
   name: string,
   timeoutMs = 30_000,
-): Promise<number> {
+): Promise<{ pid: number; ready: boolean }> {
   checkRegionName(state, name);
   const region = findRegion(state, name);
   await stopProcess(region.pid);
   region.pid = startProcess(region.command, region.logFile);
   writeState(state);
-  await waitUntilOk(`${region.url}/readyz`, { timeoutMs, pid: region.pid, what: `region ${name}` });
-  return region.pid;
+  await waitUntilOk(`${region.url}/healthz`, { timeoutMs, pid: region.pid, what: `region ${name}` });
+  const ready = await waitUntilOk(`${region.url}/readyz`, {
+    timeoutMs: 3000,
+    pid: region.pid,
+    what: `region ${name}`,
+  }).then(
+    () => true,
+    () => false,
+  );
+  return { pid: region.pid, ready };
 }
 
 export async function wanControl(

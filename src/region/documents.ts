@@ -35,6 +35,8 @@ export interface DocumentServiceOptions {
    * local version is larger than every version applied here. Called right before store.writeLocal.
    */
   readonly nextVersion: () => string;
+  /** Throws when this region may not take writes now (rebuilding after its store was lost). */
+  readonly checkWritable?: () => void;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -99,6 +101,7 @@ export function createDocumentService(options: DocumentServiceOptions): Document
     value: JsonObject | null,
     precondition: Precondition,
   ) {
+    options.checkWritable?.();
     const result = await store.writeLocal(
       { collection, key, value, version: nextVersion(), origin: region },
       precondition,

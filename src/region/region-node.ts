@@ -7,12 +7,11 @@ import { MeridianError } from '../core/errors.ts';
 import { upstreamPeers } from '../core/topology.ts';
 import type { MeridianConfig, RegionConfig } from '../config/schema.ts';
 import { createPullVerifier } from '../protocol/pull-auth.ts';
-import { loadRegionClock } from '../replication/highest-version.ts';
 import { createHttpTransport } from '../replication/http-transport.ts';
-import { createLogNotifier, notifyingStore } from '../replication/log-notifier.ts';
-import { createReplicationSource } from '../replication/replication-source.ts';
+import { openRegionReplication } from '../replication/region-replication.ts';
+import type { ReplicationTransport } from '../replication/replication-port.ts';
 import { describeDisconnect } from '../replication/replicator-events.ts';
-import { createReplicator, type Replicator } from '../replication/replicator.ts';
+import type { Replicator } from '../replication/replicator.ts';
 import { systemClock } from '../replication/system-clock.ts';
 import type { Store } from '../store/store.ts';
 import { createDocumentService } from './documents.ts';
@@ -20,6 +19,7 @@ import { createHttpApi } from './http-api.ts';
 import { createRegionMetrics } from './metrics.ts';
 import { createPeerMonitor } from './peer-monitor.ts';
 import { registerReplicationRoute } from './replication-route.ts';
+import { createRebuildGate } from './rebuild-gate.ts';
 import { createReplicationMetrics } from './replication-metrics.ts';
 
 export interface RegionNodeOptions {
@@ -69,24 +69,10 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
       .map((r) => [r.name, self.peerUrls[r.name] ?? requireUrl(r)]),
   );
 
-  // Every append (local write or applied change) rings the notifier, which wakes the streams we serve.
-  const appends = createLogNotifier();
-  const store = notifyingStore(options.store, appends);
-  const regionClock = await loadRegionClock(store, {
-    region: self.name,
-    now,
-    maxOffsetMs: config.replication.maxClockOffset,
-  });
-  const metrics = createRegionMetrics(self.name, store);
-  const documents = createDocumentService({
-    config,
-    region: self.name,
-    store,
-    nextVersion: () => regionClock.tick(),
-  });
-
-  let replicator: Replicator | undefined;
-  const replicationMetrics = createReplicationMetrics(metrics.registry, () => replicator);
+  const metrics = createRegionMetrics(self.name, options.store);
+  // The replicator exists only after openRegionReplication; metrics read it through this holder.
+  const live: { replicator?: Replicator } = {};
+  const replicationMetrics = createReplicationMetrics(metrics.registry, () => live.replicator);
   const secret = peerNames.length > 0 ? clusterSecret(config, options.secret) : undefined;
   const transport =
     secret === undefined
@@ -96,45 +82,77 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
           secret,
           peerUrls,
           now,
-          onBytes: replicationMetrics.onBytesReceived,
+          onBytes: (peer, bytes) => replicationMetrics.onBytesReceived(peer, bytes),
         });
-  if (transport) {
-    const { replication } = config;
-    const topology =
-      replication.topology === 'hub'
-        ? { kind: 'hub' as const, hub: replication.hub! }
-        : { kind: 'mesh' as const };
-    replicator = createReplicator({
-      region: self.name,
-      store,
-      transport,
-      upstream:
-        upstreamPeers(
+  const { replication: settings } = config;
+  const topology =
+    settings.topology === 'hub' ? { kind: 'hub' as const, hub: settings.hub! } : { kind: 'mesh' as const };
+  const gate = createRebuildGate({
+    region: self.name,
+    peers: peerNames,
+    rebuilding: (await options.store.logHead()) === 0,
+    graceMs: settings.idleTimeout,
+  });
+  // The same composition the simulator runs: notifying store, region clock, source, replicator.
+  const replication = await openRegionReplication({
+    region: self.name,
+    store: options.store,
+    transport: transport ?? noPeers,
+    upstream: transport
+      ? (upstreamPeers(
           config.regions.map((r) => r.name),
           topology,
-        ).get(self.name) ?? [],
-      regionClock,
-      clock,
-      random: Math.random,
-      tuning: { idleTimeoutMs: replication.idleTimeout },
-      onEvent(event) {
-        replicationMetrics.onEvent(event);
-        if (event.type === 'disconnected' && event.reason.kind !== 'stopped') {
-          logger.warn(
-            { peer: event.peer, retryInMs: event.retryInMs },
-            `replication from ${event.peer} stopped: ${describeDisconnect(event.reason)}`,
-          );
-        } else if (event.type === 'connected') {
-          logger.info({ peer: event.peer, senderHead: event.senderHead }, `replicating from ${event.peer}`);
-        } else if (event.type === 'refused') {
-          logger.error(
-            { origin: event.origin, key: event.key, version: event.version, offsetMs: event.offsetMs },
-            `refused a change from ${event.origin}: its clock is ${event.offsetMs} ms ahead of ours (replication.maxClockOffset ${replication.maxClockOffset} ms)`,
-          );
+        ).get(self.name) ?? [])
+      : [],
+    clock,
+    random: Math.random,
+    maxClockOffsetMs: settings.maxClockOffset,
+    sourceTuning: {
+      maxBatchEntries: settings.batchMaxChanges,
+      maxBatchBytes: settings.batchMaxBytes,
+      lingerMs: settings.linger,
+      heartbeatMs: settings.heartbeat,
+    },
+    replicatorTuning: { idleTimeoutMs: settings.idleTimeout },
+    onEvent(event) {
+      replicationMetrics.onEvent(event);
+      if (event.type === 'connected') {
+        gate.onConnected(event.peer, event.senderApplied, now());
+        logger.info({ peer: event.peer, senderHead: event.senderHead }, `replicating from ${event.peer}`);
+      } else if (event.type === 'applied') {
+        gate.onApplied(event.entry.origin, event.entry.originSeq, now());
+      } else if (event.type === 'disconnected' && event.reason.kind !== 'stopped') {
+        logger.warn(
+          { peer: event.peer, retryInMs: event.retryInMs },
+          `replication from ${event.peer} stopped: ${describeDisconnect(event.reason)}`,
+        );
+      } else if (event.type === 'refused') {
+        logger.error(
+          { origin: event.origin, key: event.key, version: event.version, offsetMs: event.offsetMs },
+          `refused a change from ${event.origin}: its clock is ${event.offsetMs} ms ahead of ours (replication.maxClockOffset ${settings.maxClockOffset} ms)`,
+        );
+      }
+    },
+  });
+  const { store, regionClock } = replication;
+  const replicator = transport ? replication.replicator : undefined;
+  live.replicator = replicator;
+  const documents = createDocumentService({
+    config,
+    region: self.name,
+    store,
+    nextVersion: () => regionClock.tick(),
+    checkWritable: () => gate.check(),
+  });
+  const gateTimer = gate.open
+    ? undefined
+    : setInterval(() => {
+        gate.tick(now());
+        if (gate.open) {
+          clearInterval(gateTimer);
+          logger.info('rebuilt from peers: taking writes');
         }
-      },
-    });
-  }
+      }, 100).unref();
 
   const peers = createPeerMonitor({
     peers: peerNames.map((name) => ({ name, url: peerUrls[name]! })),
@@ -163,28 +181,17 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     }),
     metrics,
     logger,
-    isReady: () => ready,
+    isReady: () => ready && gate.open,
   });
   if (secret !== undefined) {
     registerReplicationRoute(app, {
       region: self.name,
       secret,
       verifier: createPullVerifier({ secret, self: self.name, peers: peerNames, windowMs: 5 * 60_000 }),
-      source: createReplicationSource({
-        region: self.name,
-        store,
-        appends,
-        clock,
-        tuning: {
-          maxBatchEntries: config.replication.batchMaxChanges,
-          maxBatchBytes: config.replication.batchMaxBytes,
-          lingerMs: config.replication.linger,
-          heartbeatMs: config.replication.heartbeat,
-        },
-      }),
+      source: replication.source,
       now,
-      onRejected: replicationMetrics.onStreamRejected,
-      onFrame: replicationMetrics.onFrameSent,
+      onRejected: (reason) => replicationMetrics.onStreamRejected(reason),
+      onFrame: (peer, raw, wire, entries) => replicationMetrics.onFrameSent(peer, raw, wire, entries),
     });
   }
   let stopping: Promise<void> | undefined;
@@ -197,7 +204,7 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
       const address = app.server.address();
       if (address && typeof address === 'object') url = `http://${listen.host}:${address.port}`;
       peers.start();
-      replicator?.start();
+      replication.start();
       ready = true;
       logger.info({ url, store: options.store.kind, peers: peerNames }, 'region ready');
       return url;
@@ -205,7 +212,8 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     stop() {
       stopping ??= (async () => {
         ready = false;
-        await replicator?.stop();
+        clearInterval(gateTimer);
+        await replication.stop();
         // Streams we serve end when their sockets close; fastify closes them with the server.
         app.server.closeAllConnections?.();
         await app.close();
@@ -218,6 +226,16 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     },
   };
 }
+
+/** A single-region deployment pulls from nobody. */
+const noPeers: ReplicationTransport = {
+  pull(peer) {
+    throw new MeridianError(
+      'invalid_config',
+      `no peer '${peer}': this region has no peers to replicate from`,
+    );
+  },
+};
 
 function clusterSecret(config: MeridianConfig, given: string | undefined): string {
   const secret = given ?? config.replication.secret ?? process.env[config.replication.secretEnv];

@@ -32,7 +32,7 @@ export function registerReplicationRoute(app: FastifyInstance, options: Replicat
     scope.post(PULL_PATH, async (request, reply) => {
       const auth = request.headers[AUTH_HEADER];
       const verdict = options.verifier.verify(
-        String(request.body ?? ''),
+        typeof request.body === 'string' ? request.body : '',
         typeof auth === 'string' ? auth : undefined,
         options.now(),
       );

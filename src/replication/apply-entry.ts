@@ -30,6 +30,13 @@ export async function applyEntry(ctx: ApplyContext, entry: LogEntry): Promise<Di
         version: entry.version,
       };
     }
+    // A copy of a change applied earlier needs no merge (the clock passed it then, and a restarted clock
+    // resumes past it): after our physical clock stepped back, it must not stall the stream.
+    if (((await ctx.store.appliedSeqs())[entry.origin] ?? 0) >= entry.originSeq) {
+      stats.duplicate++;
+      ctx.emit({ type: 'applied', peer: ctx.peer, entry, result: 'duplicate' });
+      return undefined;
+    }
     stats.refused++;
     const { origin, originSeq, collection, key, version } = entry;
     ctx.emit({

@@ -48,7 +48,12 @@ export async function runPullSession(ctx: SessionContext, stop: AbortSignal): Pr
       if (batches === 1) {
         stats.connected = true;
         stats.connects++;
-        ctx.emit({ type: 'connected', peer, senderHead: batch.senderHead });
+        ctx.emit({
+          type: 'connected',
+          peer,
+          senderHead: batch.senderHead,
+          senderApplied: batch.applied ?? {},
+        });
       }
       if (batch.entries.length === 0) stats.heartbeats++;
       for (const entry of batch.entries) {

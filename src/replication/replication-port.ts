@@ -20,6 +20,11 @@ export interface ReplicationBatch {
   readonly entries: readonly LogEntry[];
   /** The sender's log head when the batch was cut: how far behind the puller still is. */
   readonly senderHead: number;
+  /**
+   * In the first batch of a stream only: the sender's applied vector. A region that lost its store learns
+   * from it how many of its own changes the peers hold, and takes no writes until it has them back.
+   */
+  readonly applied?: Readonly<Record<string, number>>;
 }
 
 /**

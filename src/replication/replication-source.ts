@@ -59,8 +59,12 @@ export function createReplicationSource(options: ReplicationSourceOptions): Repl
           const seen = appends.appends;
           const cut = await readBatch(store, after, covered, tuning);
           after = cut.after;
-          if (cut.entries.length > 0 || !greeted) {
+          if (!greeted) {
             greeted = true;
+            yield { ...(await batch(cut.entries)), applied: await store.appliedSeqs() };
+            continue;
+          }
+          if (cut.entries.length > 0) {
             yield await batch(cut.entries);
             continue;
           }

@@ -33,7 +33,13 @@ export type DisconnectReason =
 export type ApplyOutcome = 'applied' | 'superseded' | 'duplicate';
 
 export type ReplicatorEvent =
-  | { readonly type: 'connected'; readonly peer: string; readonly senderHead: number }
+  | {
+      readonly type: 'connected';
+      readonly peer: string;
+      readonly senderHead: number;
+      /** The peer's applied vector when the stream opened (empty if the peer did not send it). */
+      readonly senderApplied: Readonly<Record<string, number>>;
+    }
   | {
       readonly type: 'disconnected';
       readonly peer: string;

@@ -152,6 +152,27 @@ test('a change too far ahead is refused and reported, then applied once our cloc
   await rb.stop();
 });
 
+test('after our clock steps back, a late copy of an applied change is a duplicate, not a refusal', async () => {
+  const slowFromC: MemoryNetwork = {
+    connect: () => ({ kind: 'connect', delayMs: 5 }),
+    batch: (puller, peer) => ({ kind: 'deliver', delayMs: puller === 'b' && peer === 'c' ? 500 : 5 }),
+  };
+  const w = world(['a', 'b', 'c'], slowFromC, 500);
+  const b = w.regions.get('b')!;
+  const reps = [w.replicate('b', ['a', 'c']), w.replicate('c', ['a'])];
+  await runUntil(w.clock, EPOCH + 20);
+  await w.regions.get('a')!.write('k', { n: 1 });
+  await runUntil(w.clock, EPOCH + 100);
+  assert.ok(await b.store.get('c', 'k'), 'applied from a');
+  b.skewMs = -2000;
+  await runUntil(w.clock, EPOCH + 1000);
+  const fromC = reps[0]!.stats().peers.find((p) => p.peer === 'c')!;
+  assert.equal(fromC.duplicate, 1);
+  assert.equal(fromC.refused, 0);
+  assert.equal(fromC.disconnects, 0);
+  await Promise.all(reps.map((r) => r.stop()));
+});
+
 test('a reordered batch shows up as a gap: the stream is dropped and re-pulled, nothing is lost', async () => {
   const fates: BatchFate[] = [{ kind: 'reorder', delayMs: 100 }];
   const w = world(['a', 'b'], {

@@ -5,13 +5,11 @@ import type { JsonObject } from '../core/json.ts';
 import { createMemoryStore } from '../store/memory-store.ts';
 import type { Precondition, Store } from '../store/store.ts';
 import { loadRegionClock } from '../replication/highest-version.ts';
-import { createLogNotifier, notifyingStore } from '../replication/log-notifier.ts';
 import type { MemoryTransport } from '../replication/memory-transport.ts';
 import type { PeerStats } from '../replication/peer-stats.ts';
 import type { RegionClock } from '../replication/region-clock.ts';
 import type { ReplicationSource } from '../replication/replication-port.ts';
-import { createReplicationSource } from '../replication/replication-source.ts';
-import { createReplicator, type Replicator } from '../replication/replicator.ts';
+import { openRegionReplication, type RegionReplication } from '../replication/region-replication.ts';
 import type { ReplicatorEvent } from '../replication/replicator-events.ts';
 import type { Prng } from './prng.ts';
 import type { AckedWrite } from './sim-invariants.ts';
@@ -70,17 +68,10 @@ export interface ReplicationTotals {
   connects: number;
 }
 
-interface Incarnation {
-  readonly store: Store;
-  readonly regionClock: RegionClock;
-  readonly source: ReplicationSource;
-  readonly replicator: Replicator;
-}
-
 export function createSimRegion(options: SimRegionOptions): SimRegion {
   const { name, clock, transport, collection, trace } = options;
   let durable = createMemoryStore();
-  let running: Incarnation | undefined;
+  let running: RegionReplication | undefined;
   let starting = false;
   let incarnations = 0;
   const totals: ReplicationTotals = {
@@ -140,37 +131,35 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
     async start() {
       if (running !== undefined || starting) return;
       starting = true;
-      const notifier = createLogNotifier();
-      const base = options.bugs?.wrapStore?.(name, durable) ?? durable;
-      const store = notifyingStore(base, notifier);
-      const loaded = await loadRegionClock(store, {
-        region: name,
-        now: physicalNow,
-        maxOffsetMs: options.maxClockOffsetMs,
-      });
-      const regionClock = options.bugs?.wrapRegionClock?.(loaded) ?? loaded;
-      const source = createReplicationSource({
-        region: name,
-        store,
-        appends: notifier,
-        clock,
-        tuning: { maxBatchEntries: 8, maxBatchBytes: 4096, lingerMs: 5, heartbeatMs: 1000 },
-      });
-      const replicator = createReplicator({
+      const store = options.bugs?.wrapStore?.(name, durable) ?? durable;
+      const regionClock = options.bugs?.wrapRegionClock
+        ? options.bugs.wrapRegionClock(
+            await loadRegionClock(store, {
+              region: name,
+              now: physicalNow,
+              maxOffsetMs: options.maxClockOffsetMs,
+            }),
+          )
+        : undefined;
+      const jitter = options.random.fork(incarnations++);
+      const replication = await openRegionReplication({
         region: name,
         store,
         transport,
         upstream: options.upstream,
-        regionClock,
         clock: { now: physicalNow, sleep: (ms, signal) => clock.sleep(ms, signal) },
-        random: options.random.fork(incarnations++).next,
-        tuning: { backoffInitialMs: 100, backoffMaxMs: 2000, idleTimeoutMs: 3000 },
+        random: jitter.next.bind(jitter),
+        maxClockOffsetMs: options.maxClockOffsetMs,
+        regionClock,
+        sourceTuning: { maxBatchEntries: 8, maxBatchBytes: 4096, lingerMs: 5, heartbeatMs: 1000 },
+        replicatorTuning: { backoffInitialMs: 100, backoffMaxMs: 2000, idleTimeoutMs: 3000 },
         onEvent,
       });
-      running = { store, regionClock, source, replicator };
+      running = replication;
       starting = false;
-      replicator.start();
-      trace(`${name} started (clock ${regionClock.current().wall}.${regionClock.current().counter})`);
+      replication.start();
+      const at = replication.regionClock.current();
+      trace(`${name} started (clock ${at.wall}.${at.counter})`);
     },
 
     crash() {

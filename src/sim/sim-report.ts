@@ -12,7 +12,7 @@ export function formatFailure(result: SimResult, traceTail: readonly string[] = 
   for (const v of result.violations.slice(0, 25)) lines.push(`    ${v}`);
   if (result.violations.length > 25) lines.push(`    ... and ${result.violations.length - 25} more`);
   if (traceTail.length > 0) {
-    lines.push(`  last ${traceTail.length} trace lines (virtual ms, event):`);
+    lines.push(`  last ${traceTail.length} of ${result.traceLines} trace lines (virtual ms, event):`);
     for (const t of traceTail) lines.push(`    ${t}`);
   }
   lines.push(`  replay: npm run sim -- --seed ${result.seed} --trace`);
@@ -48,9 +48,15 @@ export class SimTally {
       'clock refusals': result.replication.refused,
       'gaps (reordered batch)': result.replication.gaps,
       'hub topology': result.plan.topology.kind === 'hub' ? 1 : 0,
+      'regions crashed and restarted': result.lifecycle.crashes,
+      'regions wiped and rebuilt from peers': result.lifecycle.wipes,
+      'wipes abandoned (writes not yet on a peer)': result.lifecycle.wipesAbandoned,
     };
-    for (const fault of result.plan.faults)
+    // Crashes and wipes are counted as executed (above), not as planned.
+    for (const fault of result.plan.faults) {
+      if (fault.kind === 'crash' || fault.kind === 'wipe') continue;
       counts[`fault: ${fault.kind}`] = (counts[`fault: ${fault.kind}`] ?? 0) + 1;
+    }
     for (const [name, n] of Object.entries(counts)) {
       this.totals.set(name, (this.totals.get(name) ?? 0) + n);
       if (n > 0) this.seedsWith.set(name, (this.seedsWith.get(name) ?? 0) + 1);

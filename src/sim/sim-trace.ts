@@ -19,7 +19,7 @@ export function createSimTrace(keep: boolean): SimTrace {
   let count = 0;
   return {
     add(t, line) {
-      const text = `${t} ${line}`;
+      const text = `${Math.round(t * 1000) / 1000} ${line}`;
       digest.update(text + '\n');
       kept?.push(text);
       count++;

@@ -41,6 +41,8 @@ export interface SimResult {
   readonly catchUpMs: number | undefined;
   readonly timersFired: number;
   readonly writes: { readonly acked: number; readonly refused: number; readonly skipped: number };
+  /** Crashes and wipes as executed (a wipe waits for its region's writes to reach a peer, or is abandoned). */
+  readonly lifecycle: { readonly crashes: number; readonly wipes: number; readonly wipesAbandoned: number };
   readonly network: Readonly<SimNetworkCounters>;
   readonly replication: ReplicationTotals;
 }
@@ -51,7 +53,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const clock = createVirtualClock(SIM_EPOCH);
   const elapsed = () => clock.now() - SIM_EPOCH;
   const trace = createSimTrace(options.keepTrace ?? false);
-  const log = (line: string) => trace.add(elapsed(), line);
+  let tracing = true;
+  const log = (line: string) => {
+    if (tracing) trace.add(elapsed(), line);
+  };
   const network = createSimNetwork({ plan: plan.network, matrix, random: createPrng(seed, 1), trace: log });
   const regions = new Map<string, SimRegion>();
   const transport = createMemoryTransport({ clock, network, sources: (r) => regions.get(r)?.source() });
@@ -76,6 +81,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const windowEnd = SIM_EPOCH + plan.faultWindowMs;
   const acked: AckedWrite[] = [];
   const writes = { acked: 0, refused: 0, skipped: 0 };
+  const lifecycle = { crashes: 0, wipes: 0, wipesAbandoned: 0 };
   const internalErrors: string[] = [];
   /** Regions rebuilt after a wipe that have not yet re-pulled all of their own writes. */
   const rebuilding = new Set<string>();
@@ -125,6 +131,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     const target = region(fault.region);
     if (clock.now() >= windowEnd) {
       target.holdWrites = false;
+      lifecycle.wipesAbandoned++;
       log(`${target.name} wipe abandoned: its writes did not reach another region within the fault window`);
       return;
     }
@@ -133,6 +140,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       return;
     }
     target.wipe();
+    lifecycle.wipes++;
     rebuilding.add(target.name);
     const restartAt = Math.min(windowEnd, clock.now() + (fault.restartAt - fault.at));
     clock.at(restartAt, () => spawn('restart', target.start()));
@@ -164,6 +172,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         const target = region(fault.region);
         if (!target.up) break;
         target.crash();
+        lifecycle.crashes++;
         clock.at(SIM_EPOCH + fault.restartAt, () => spawn('restart', target.start()));
         break;
       }
@@ -232,9 +241,12 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     catchUpMs: convergedAtMs === undefined ? undefined : convergedAtMs - plan.faultWindowMs,
     timersFired,
     writes,
+    lifecycle,
     network: { ...network.counters },
     replication: sumTotals([...regions.values()].map((r) => r.totals())),
   };
+  // Tear down without tracing: the trace ends with the verdict.
+  tracing = false;
   for (const r of regions.values()) r.crash();
   await settle();
   return result;

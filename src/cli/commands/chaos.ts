@@ -41,8 +41,10 @@ export function registerChaosCommands(program: Command): void {
     .option(...dataDir)
     .action(
       run(async (opts, region) => {
-        const pid = await restartRegion(readState(opts.dataDir), region);
-        return `restarted ${region} (pid ${pid})`;
+        const { pid, ready } = await restartRegion(readState(opts.dataDir), region);
+        return ready
+          ? `restarted ${region} (pid ${pid})`
+          : `restarted ${region} (pid ${pid}); not ready yet: rebuilding from its peers (see \`meridian status\`)`;
       }),
     );
 
