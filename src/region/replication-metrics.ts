@@ -29,7 +29,8 @@ export function createReplicationMetrics(
     name: 'meridian_replication_apply_lag_seconds',
     help: 'Distribution of commit-at-origin to apply-here times.',
     labelNames: ['origin'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30],
+    // 2 ms steps up to 300 ms, where every link's one-way delay and its SLA lie; coarser beyond.
+    buckets: [...Array.from({ length: 150 }, (_, i) => (i + 1) * 0.002), 0.4, 0.5, 0.75, 1, 2, 5, 10, 30],
     registers,
   });
   const changes = new Counter({
