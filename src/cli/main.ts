@@ -4,6 +4,10 @@ import { Command } from 'commander';
 import { registerChaosCommands } from './commands/chaos.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDeploymentCommands } from './commands/deployment.ts';
+import { registerDnsCommands } from './commands/dns.ts';
+import { registerDrillCommands } from './commands/drill.ts';
+import { registerEdgeCommands } from './commands/edge.ts';
+import { registerLoadCommand } from './commands/load.ts';
 import { registerRegionCommands } from './commands/region.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerWanCommands } from './commands/wan.ts';
@@ -19,6 +23,10 @@ export function createProgram(): Command {
   registerRegionCommands(program);
   registerConfigCommands(program);
   registerWanCommands(program);
+  registerEdgeCommands(program);
+  registerDnsCommands(program);
+  registerLoadCommand(program);
+  registerDrillCommands(program);
   return program;
 }
 

@@ -18,6 +18,26 @@ export interface RegionRecord extends ProcessRecord {
   readonly url: string;
 }
 
+/** An edge router of the local deployment, at a region's city. */
+export interface EdgeRecord extends ProcessRecord {
+  readonly name: string;
+  /** The region whose city the edge stands in. */
+  readonly region: string;
+  readonly city: string | null;
+  readonly location: { readonly lat: number; readonly lon: number } | null;
+  readonly url: string;
+}
+
+/** The GeoDNS of the local deployment. */
+export interface DnsRecord extends ProcessRecord {
+  /** The service name it answers for, e.g. api.meridian.test. */
+  readonly service: string;
+  readonly address: string;
+  /** UDP and TCP. */
+  readonly port: number;
+  readonly statusUrl: string;
+}
+
 export interface DeploymentState {
   readonly version: 1;
   readonly startedAt: string;
@@ -29,6 +49,9 @@ export interface DeploymentState {
   readonly supervisorPid: number | null;
   readonly wan: ProcessRecord & { readonly controlUrl: string };
   readonly regions: RegionRecord[];
+  /** Absent in state files written before edges existed. */
+  readonly edges?: EdgeRecord[];
+  readonly dns?: DnsRecord;
 }
 
 export function statePath(dataDir: string): string {

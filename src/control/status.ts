@@ -3,6 +3,7 @@
 import { request } from 'undici';
 import type { DeploymentState } from './deployment-state.ts';
 import { isAlive } from './processes.ts';
+import { formatTrafficStatus, trafficStatus, type TrafficStatus } from '../edge/traffic-status.ts';
 
 export interface PeerView {
   readonly name: string;
@@ -28,6 +29,9 @@ export interface DeploymentStatus {
   readonly startedAt: string;
   readonly dataDir: string;
   readonly wan: { readonly controlUrl: string; readonly running: boolean };
+  /** Edge routers and the GeoDNS (empty / null for a deployment started before they existed). */
+  readonly edges: TrafficStatus['edges'];
+  readonly dns: TrafficStatus['dns'];
   readonly regions: RegionView[];
 }
 
@@ -71,6 +75,7 @@ export async function deploymentStatus(state: DeploymentState): Promise<Deployme
     startedAt: state.startedAt,
     dataDir: state.dataDir,
     wan: { controlUrl: state.wan.controlUrl, running: isAlive(state.wan.pid) },
+    ...(await trafficStatus(state)),
     regions,
   };
 }
@@ -90,5 +95,6 @@ export function formatStatus(status: DeploymentStatus): string {
       lines.push(`${''.padEnd(width)}    -> ${p.name.padEnd(width)} ${rtt}  ${health}${lag}${pending}`);
     }
   }
+  lines.push(...formatTrafficStatus(status));
   return lines.join('\n');
 }

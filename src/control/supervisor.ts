@@ -2,11 +2,13 @@
 // are ready, records them in state.json; stops them all again.
 
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MeridianError } from '../core/errors.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { loadRegionGeo } from '../edge/region-geo.ts';
 import { allPorts, deploymentConfig, planLayout, type LocalLayout } from './layout.ts';
 import { isAlive, meridianCommand, startProcess, stopProcess, waitUntilOk } from './processes.ts';
 import {
@@ -42,8 +44,9 @@ export async function up(options: UpOptions): Promise<DeploymentState> {
   mkdirSync(dataDir, { recursive: true });
 
   const configFile = join(dataDir, 'deployment.json');
+  const geo = await loadRegionGeo(config);
   // One fresh cluster secret per deployment authenticates the replication streams; the file is private.
-  const deployed = deploymentConfig(config, layout);
+  const deployed = deploymentConfig(config, layout, (region) => geo.location(region));
   const secret = config.replication.secret ?? randomBytes(24).toString('base64url');
   writeFileSync(
     configFile,
@@ -95,6 +98,32 @@ export async function up(options: UpOptions): Promise<DeploymentState> {
       ]);
       return { name: r.name, url: r.url, pid: null, command, logFile };
     }),
+    edges: layout.edges.map((e) => ({
+      name: e.name,
+      region: e.region,
+      city: geo.city(e.region) ?? null,
+      location: geo.location(e.region) ?? null,
+      url: e.url,
+      pid: null,
+      command: meridianCommand(['edge', 'start', '--config', configFile, '--name', e.name]),
+      logFile: join(dataDir, 'logs', `${e.name}.log`),
+    })),
+    dns: {
+      service: `${config.dns.name}.${config.dns.zone}`,
+      address: layout.host,
+      port: layout.dnsPort,
+      statusUrl: `http://${layout.host}:${layout.dnsStatusPort}`,
+      pid: null,
+      command: meridianCommand([
+        'dns',
+        'start',
+        '--config',
+        configFile,
+        '--status',
+        `${layout.host}:${layout.dnsStatusPort}`,
+      ]),
+      logFile: join(dataDir, 'logs', 'dns.log'),
+    },
   };
 
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
@@ -127,6 +156,7 @@ export async function up(options: UpOptions): Promise<DeploymentState> {
         options.progress(`  ${region.name} ready at ${region.url}`);
       }),
     );
+    await startTraffic(state, timeoutMs, options.progress);
   } catch (err) {
     await stopAll(state);
     removeState(dataDir);
@@ -144,12 +174,52 @@ export async function down(dataDir: string): Promise<DeploymentState> {
 }
 
 export async function stopAll(state: DeploymentState): Promise<void> {
+  // Edges and DNS first, so nothing routes to a region that is stopping.
+  await Promise.all(
+    [...(state.edges ?? []), ...(state.dns ? [state.dns] : [])].map((p) => stopProcess(p.pid)),
+  );
   await Promise.all(state.regions.map((r) => stopProcess(r.pid)));
   await stopProcess(state.wan.pid);
 }
 
 export function runningPids(state: DeploymentState): number[] {
-  return [state.wan.pid, ...state.regions.map((r) => r.pid)].filter(isAlive);
+  return [
+    state.wan.pid,
+    ...state.regions.map((r) => r.pid),
+    ...(state.edges ?? []).map((e) => e.pid),
+    state.dns?.pid ?? null,
+  ].filter(isAlive);
+}
+
+/** Starts the edges and the GeoDNS once the regions are ready, and waits until each has checked them. */
+async function startTraffic(
+  state: DeploymentState,
+  timeoutMs: number,
+  progress: (line: string) => void,
+): Promise<void> {
+  const edges = state.edges ?? [];
+  for (const edge of edges) edge.pid = startProcess(edge.command, edge.logFile);
+  if (state.dns) state.dns.pid = startProcess(state.dns.command, state.dns.logFile);
+  writeState(state);
+  progress(`starting ${edges.length} edges (one per region city) and the GeoDNS ...`);
+  const ready = async (url: string, pid: number, what: string, logFile: string) =>
+    waitUntilOk(url, { timeoutMs, pid, what }).catch((err: unknown) => {
+      throw new MeridianError('unavailable', `${(err as Error).message}; its log says:\n${tail(logFile)}`);
+    });
+  await Promise.all([
+    ...edges.map(async (edge) => {
+      await ready(`${edge.url}/_meridian/readyz`, edge.pid!, `edge ${edge.name}`, edge.logFile);
+      progress(`  ${edge.name} (${edge.city ?? 'unknown city'}) ready at ${edge.url}`);
+    }),
+    (async () => {
+      const dns = state.dns;
+      if (!dns) return;
+      await ready(`${dns.statusUrl}/healthz`, dns.pid!, 'the GeoDNS', dns.logFile);
+      progress(
+        `  GeoDNS for ${dns.service} at ${dns.address}:${dns.port} (UDP+TCP), status ${dns.statusUrl}`,
+      );
+    })(),
+  ]);
 }
 
 async function checkPortsFree(layout: LocalLayout): Promise<void> {
@@ -165,6 +235,17 @@ async function checkPortsFree(layout: LocalLayout): Promise<void> {
         `port ${port} on ${layout.host} is in use: stop what holds it (another \`meridian up\`? run \`meridian down\`) or pass --base-port`,
       );
     }
+  }
+  const udpFree = await new Promise<boolean>((done) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => done(false));
+    socket.bind(layout.dnsPort, layout.host, () => socket.close(() => done(true)));
+  });
+  if (!udpFree) {
+    throw new MeridianError(
+      'unavailable',
+      `UDP port ${layout.dnsPort} on ${layout.host} (the GeoDNS) is in use: stop what holds it or pass --base-port`,
+    );
   }
 }
 

@@ -15,7 +15,7 @@ const regionSchema = z.strictObject({ name: z.string().min(1), host: z.string().
 
 /** The file `runWanProcess` reads. Strict: a misspelt key is an error, not a silent default. */
 export const wanProcessConfigSchema = z.strictObject({
-  regions: z.array(regionSchema).min(2, { message: 'expected at least two regions to link' }),
+  regions: z.array(regionSchema).min(1, { message: 'expected at least one region' }),
   /** Link i listens on basePort + i, links in (from, to) order of `regions`; absent: the OS chooses. */
   basePort: port.min(1).optional(),
   /** Where the links listen; default 127.0.0.1. */

@@ -229,6 +229,10 @@ describe('edges and GeoDNS in the local deployment', () => {
     assert.equal(res.code, 0, res.stderr);
     const drill = JSON.parse(res.stdout) as DrillResult;
     assert.ok(drill.recoveredAfterMs <= 3000, `recovered after ${drill.recoveredAfterMs} ms`);
+    assert.ok(
+      drill.edgesDetectedAfterMs !== null && drill.edgesDetectedAfterMs <= 3000,
+      `edges: ${drill.edgesDetectedAfterMs}`,
+    );
     assert.ok(drill.requestsAfterKill > 50);
     assert.ok((drill.servedAfter['us-east-1'] ?? 0) + (drill.servedAfter['eu-west-1'] ?? 0) > 0);
     assert.notEqual(drill.restartMs, null);

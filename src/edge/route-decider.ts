@@ -1,0 +1,54 @@
+// The policy engine wired to a router's inputs: the config's policy, the region facts a router supplies
+// (an edge's measured health and RTT, or the GeoDNS's estimates), and the request facts. Shared by the edge
+// router, its /explain and the GeoDNS, so all three decide alike.
+
+import { parseCidr, type Cidr } from '../core/ip-trust.ts';
+import {
+  decideRoute,
+  type RegionFacts,
+  type RouteDecision,
+  type RoutingPolicy,
+} from '../core/routing-policy.ts';
+import type { MeridianConfig } from '../config/schema.ts';
+import type { GeoResolver } from './geo-resolver.ts';
+import { requestFacts, type FactsExplained, type RequestSource } from './request-facts.ts';
+
+export interface Decided {
+  readonly decision: RouteDecision;
+  readonly explained: FactsExplained;
+}
+
+export interface RouteDecider {
+  readonly policy: RoutingPolicy;
+  /** Throws a MeridianError (401) for a token that fails verification. */
+  decide(source: RequestSource, regions: readonly RegionFacts[], random: number, nowMs: number): Decided;
+}
+
+export function routingPolicy(config: MeridianConfig): RoutingPolicy {
+  const { routing } = config;
+  return {
+    chain: routing.policy,
+    zones: routing.residency.zones,
+    countries: routing.countries,
+    failoverOrder: routing.failoverOrder,
+    retryAfterSeconds: Math.max(1, Math.ceil(routing.residency.retryAfter / 1000)),
+  };
+}
+
+export function createRouteDecider(config: MeridianConfig, geo: GeoResolver): RouteDecider {
+  const policy = routingPolicy(config);
+  const trusted: Cidr[] = config.routing.trustedProxies.map((c) => parseCidr(c)!);
+  return {
+    policy,
+    decide(source, regions, random, nowMs) {
+      const { facts, explained } = requestFacts(source, {
+        routing: config.routing,
+        trusted,
+        geo,
+        random,
+        nowSeconds: Math.floor(nowMs / 1000),
+      });
+      return { decision: decideRoute(policy, facts, regions), explained };
+    },
+  };
+}
