@@ -58,8 +58,9 @@ test('haversineKm is symmetric, bounded by half the circumference, and obeys the
     fc.property(point, point, point, (a, b, c) => {
       const ab = haversineKm(a, b);
       assertNear(ab, haversineKm(b, a), 1e-6, 'symmetry');
-      assert.ok(ab >= 0 && ab <= Math.PI * EARTH_RADIUS_KM + 1e-6, `out of range: ${ab}`);
-      assert.ok(ab <= haversineKm(a, c) + haversineKm(c, b) + 1e-6, 'triangle inequality');
+      assert.ok(ab >= 0 && ab <= Math.PI * EARTH_RADIUS_KM + 1e-3, `out of range: ${ab}`);
+      // Near antipodes asin loses precision (about 1e-4 km): a metre of slack, far below any real distance.
+      assert.ok(ab <= haversineKm(a, c) + haversineKm(c, b) + 1e-3, 'triangle inequality');
     }),
   );
 });
