@@ -61,7 +61,10 @@ export function registerDeploymentCommands(program: Command): void {
     .action(async (opts: { dataDir: string }) => {
       try {
         const state = await down(opts.dataDir);
-        process.stdout.write(`stopped ${state.regions.length} regions and the WAN emulator\n`);
+        const parts = [`${state.regions.length} regions`];
+        if (state.edges?.length) parts.push(`${state.edges.length} edges`);
+        if (state.dns) parts.push('the GeoDNS');
+        process.stdout.write(`stopped ${parts.join(', ')} and the WAN emulator\n`);
       } catch (err) {
         exitWithError(err);
       }
@@ -123,20 +126,45 @@ async function superviseUntilInterrupted(initial: DeploymentState): Promise<void
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const alive = new Map(initial.regions.map((r) => [r.name, true]));
+  // Regions, edges and the DNS server: every process a user would miss, by a name they know.
+  const watched = (s: DeploymentState) => [
+    ...s.regions.map((r) => ({
+      name: r.name,
+      pid: r.pid,
+      logFile: r.logFile,
+      restart: `\`meridian chaos restart ${r.name}\` starts it again`,
+    })),
+    ...(s.edges ?? []).map((e) => ({
+      name: e.name,
+      pid: e.pid,
+      logFile: e.logFile,
+      restart: 'restart the deployment to bring it back',
+    })),
+    ...(s.dns
+      ? [
+          {
+            name: 'GeoDNS',
+            pid: s.dns.pid,
+            logFile: s.dns.logFile,
+            restart: 'restart the deployment to bring it back',
+          },
+        ]
+      : []),
+  ];
+  const alive = new Map(watched(initial).map((p) => [p.name, true]));
   let state = initial;
   while (!stop.signal.aborted) {
     await sleep(500, undefined, { signal: stop.signal }).catch(() => undefined);
     state = tryReadState(initial.dataDir) ?? state;
-    for (const region of state.regions) {
-      const now = isAlive(region.pid);
-      if (now !== alive.get(region.name)) {
+    for (const p of watched(state)) {
+      const now = isAlive(p.pid);
+      if (now !== alive.get(p.name)) {
         process.stdout.write(
           now
-            ? `${new Date().toISOString()} ${region.name} is running again (pid ${region.pid})\n`
-            : `${new Date().toISOString()} ${region.name} is DOWN: its process exited (see ${region.logFile}); \`meridian chaos restart ${region.name}\` starts it again\n`,
+            ? `${new Date().toISOString()} ${p.name} is running again (pid ${p.pid})\n`
+            : `${new Date().toISOString()} ${p.name} is DOWN: its process exited (see ${p.logFile}); ${p.restart}\n`,
         );
-        alive.set(region.name, now);
+        alive.set(p.name, now);
       }
     }
     if (!isAlive(state.wan.pid)) {
