@@ -43,7 +43,8 @@ async function portFree(port: number): Promise<boolean> {
 export async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 200) * 200;
-    const probes = [0, 1, 2, 3, 100, 101, 102, 103, 104, 105];
+    // Regions, edges and DNS at base..base+9, WAN links at base+100..105 (see src/control/layout.ts).
+    const probes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102, 103, 104, 105];
     const checks = await Promise.all(probes.map((p) => portFree(base + p)));
     if (checks.every(Boolean)) return base;
   }
