@@ -209,7 +209,7 @@ function markdown(
           .join(' | ')} |`,
     ),
     '',
-    `Wire bytes are everything the regions sent each other (frames, after brotli q4), over the raw JSON of the same batches; the entropy of random alphanumeric fields caps any codec at ${round(ENTROPY_FLOOR, 3)} of those characters. In a full mesh every change also reaches each region a second time by relay (counted as duplicates), so wire bytes per write include the relayed copies.`,
+    `Wire bytes are everything the regions sent each other (frames, after zstd), over the raw JSON of the same batches; the entropy of random alphanumeric fields caps any codec at ${round(ENTROPY_FLOOR, 3)} of those characters. In a full mesh every change also reaches each region a second time by relay (counted as duplicates), so wire bytes per write include the relayed copies.`,
     '',
     `Full figures: \`${meta.file}\`.`,
   ];
