@@ -2,21 +2,26 @@
 // region, and a node:http server that proxies each request to the chosen region (retrying an idempotent
 // request once in the next-best region when the first never answered) and serves /explain.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import { Pool, type Dispatcher } from 'undici';
 import pino, { type Logger } from 'pino';
 import { MeridianError } from '../core/errors.ts';
 import type { GeoPoint } from '../core/geo.ts';
-import type { RegionFacts } from '../core/routing-policy.ts';
+import { decideRoute, type RegionFacts, type RouteDecision } from '../core/routing-policy.ts';
 import type { MeridianConfig } from '../config/schema.ts';
 import { sendEdgeError, sendJson } from './edge-errors.ts';
 import { explainSource, isExplainPath } from './explain-request.ts';
 import type { GeoResolver } from './geo-resolver.ts';
 import { createHealthChecker, describe, type HealthChecker } from './health-checker.ts';
-import { downstreamHeaders, forward, isConnectFailure, isIdempotent, upstreamHeaders } from './proxy.ts';
-import type { RequestSource } from './request-facts.ts';
+import { downstreamHeaders, isConnectFailure, isIdempotent, upstreamHeaders } from './proxy.ts';
+import { header, type RequestSource } from './request-facts.ts';
 import { createRouteDecider, type Decided } from './route-decider.ts';
 
 export interface EdgeRouterOptions {
@@ -109,15 +114,85 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
     return decider.decide(source, regionFacts(), random(), now());
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // The proxy path's decisions. The region facts change only with health and RTT (a check every interval,
+  // an ejection or its end): they are kept as one snapshot, rebuilt when any of them moves, and the policy's
+  // answer is cached until then per the request inputs it depends on (the peer, x-forwarded-for, the
+  // residency header and the cookie: what the client address, its country, the claim and the sticky
+  // region come from). A token's verdict depends on the clock, and a draw of the weighted rule on the random
+  // number: requests with a token, or any request while weights are in play, are decided afresh.
+  let snapshot = regionFacts();
+  let weightsInPlay = hasWeights(snapshot);
+  const decisions = new Map<string, RouteDecision>();
+  const residencyHeader = routing.residency.header;
+
+  function currentFacts(): readonly RegionFacts[] {
+    for (let i = 0; i < regionNames.length; i++) {
+      const region = regionNames[i]!;
+      const facts = snapshot[i]!;
+      if (health.routable(region) !== facts.healthy || health.rttMs(region) !== facts.rttMs) {
+        snapshot = regionFacts();
+        weightsInPlay = hasWeights(snapshot);
+        decisions.clear();
+        break;
+      }
+    }
+    return snapshot;
+  }
+
+  function hasWeights(facts: readonly RegionFacts[]): boolean {
+    return routing.policy.includes('weighted') && facts.some((r) => r.healthy && r.weight > 0);
+  }
+
+  /** The decision for a proxied request; only its region, fallbacks, rule and refusal are read. */
+  function decideRequest(peer: string, headers: IncomingHttpHeaders): RouteDecision {
+    const regions = currentFacts();
+    const fresh = () =>
+      decideRoute(decider.policy, decider.facts({ peer, headers }, random(), now()), regions);
+    if (weightsInPlay || headers.authorization !== undefined) return fresh();
+    const xff = header(headers, 'x-forwarded-for');
+    const zone = header(headers, residencyHeader);
+    const cookie = header(headers, 'cookie');
+    const key =
+      xff === undefined && zone === undefined && cookie === undefined
+        ? peer
+        : `${peer}\u0000${xff ?? ''}\u0000${zone ?? ''}\u0000${cookie ?? ''}`;
+    let decision = decisions.get(key);
+    if (decision === undefined) {
+      decision = fresh();
+      // The key is made of what clients send: keep the cache bounded whatever they send.
+      if (decisions.size >= MAX_CACHED_DECISIONS) decisions.clear();
+      decisions.set(key, decision);
+    }
+    return decision;
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     counters.requests++;
     const url = req.url ?? '/';
     const peer = req.socket.remoteAddress ?? '';
-    if (isExplainPath(url)) return explain(req, res, peer);
-    if (url.startsWith('/_meridian/')) return control(url, res);
+    if (url.startsWith('/explain') || url.startsWith('/_meridian/')) {
+      if (isExplainPath(url)) return void explain(req, res, peer).catch(failed(req, res));
+      if (url.startsWith('/_meridian/')) return control(url, res);
+    }
+    const headers = req.headers;
+    // Most requests carry no body: they go out at once, without the stream machinery.
+    if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
+      return proxy(req, res, url, peer, null);
+    }
+    readBody(req, routing.limits.maxBodyBytes).then(
+      (body) => proxy(req, res, url, peer, body),
+      failed(req, res),
+    );
+  }
 
-    const body = await readBody(req, routing.limits.maxBodyBytes);
-    const { decision } = decide({ peer, headers: req.headers });
+  function proxy(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: string,
+    peer: string,
+    body: Buffer | null,
+  ): void {
+    const decision = decideRequest(peer, req.headers);
     if (decision.kind === 'refuse') {
       counters.refused++;
       const err =
@@ -130,69 +205,141 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
       if (decision.retryAfterSeconds !== null) headers['retry-after'] = String(decision.retryAfterSeconds);
       return sendEdgeError(res, err, headers);
     }
-
     const method = req.method ?? 'GET';
     const headers = upstreamHeaders(req.headers, peer, body === null ? null : body.length);
-    let region = decision.region;
-    let route: string = decision.rule;
-    let retriedFrom: string | undefined;
-    let upstream: Dispatcher.ResponseData;
-    const started = performance.now();
-    const send = (to: string) =>
-      forward(pools.get(to)!, { method, path: url, headers, body, timeoutMs: routing.limits.requestTimeout });
-    try {
-      upstream = await send(region);
-    } catch (err) {
-      health.recordRequest(region, false, describe(err));
-      const next = decision.fallbacks[0];
-      if (!(isConnectFailure(err) && isIdempotent(method) && next !== undefined))
-        return upstreamFailed(res, region, err);
-      counters.retries++;
-      retriedFrom = region;
-      region = next;
-      route = 'retry';
-      try {
-        upstream = await send(region);
-      } catch (again) {
-        health.recordRequest(region, false, describe(again));
-        return upstreamFailed(res, region, again, retriedFrom);
-      }
-    }
-    const slow =
-      routing.passive.slowResponse !== undefined &&
-      performance.now() - started > routing.passive.slowResponse;
-    health.recordRequest(
-      region,
-      upstream.statusCode < 500 && !slow,
-      `HTTP ${upstream.statusCode}${slow ? ' (slow)' : ''}`,
-    );
-    counters.proxied++;
-    counters.servedBy[region] = (counters.servedBy[region] ?? 0) + 1;
+    new Forwarding(res, method, url, headers, body, decision).send(decision.region, decision.rule);
+  }
 
-    const out = downstreamHeaders(upstream.headers);
-    out['x-meridian-region'] = region;
-    out['x-meridian-route'] = route;
-    out['x-meridian-edge'] = name;
-    if (retriedFrom !== undefined) out['x-meridian-retried-from'] = retriedFrom;
-    if (routing.policy.includes('sticky') && decision.inputs.request.stickyRegion !== region) {
-      const cookie = `${routing.sticky.cookie}=${region}; Path=/; Max-Age=${Math.round(routing.sticky.maxAge / 1000)}; HttpOnly; SameSite=Lax`;
-      const existing = out['set-cookie'];
-      out['set-cookie'] =
-        existing === undefined ? cookie : [...(Array.isArray(existing) ? existing : [existing]), cookie];
+  /**
+   * One proxied request as an undici dispatch handler: the region's answer goes straight into the client's
+   * ServerResponse (no intermediate body stream); a connect failure of an idempotent request is retried
+   * once in the next-best region.
+   */
+  class Forwarding implements Dispatcher.DispatchHandler {
+    private readonly started = performance.now();
+    private region = '';
+    private route = '';
+    private retriedFrom: string | undefined;
+    /** The region's answer began: from here on nothing is retried, and a failure cuts the client off. */
+    private began = false;
+    private done = false;
+    private status = 0;
+    private out: string[] = [];
+    /** A small answer with a content-length, gathered to go out in one write; null: streamed. */
+    private chunks: Buffer[] | null = null;
+    private abort: ((err?: Error) => void) | null = null;
+    private resume: (() => void) | null = null;
+
+    constructor(
+      private readonly res: ServerResponse,
+      private readonly method: string,
+      private readonly path: string,
+      private readonly headers: Record<string, string>,
+      private readonly body: Buffer | null,
+      private readonly decision: Extract<RouteDecision, { kind: 'route' }>,
+    ) {}
+
+    send(region: string, route: string, retriedFrom?: string): void {
+      this.region = region;
+      this.route = route;
+      this.retriedFrom = retriedFrom;
+      const timeout = routing.limits.requestTimeout;
+      pools.get(region)!.dispatch(
+        {
+          method: this.method,
+          path: this.path,
+          headers: this.headers,
+          body: this.body,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        },
+        this,
+      );
     }
-    const length = Number(upstream.headers['content-length']);
-    if (length <= SMALL_BODY_BYTES) {
-      // A small body in one write is cheaper than a stream pipeline (most API answers are this size).
-      const buffered = await upstream.body.arrayBuffer().catch(() => undefined);
-      if (buffered === undefined) return void res.destroy();
-      res.writeHead(upstream.statusCode, out);
-      res.end(Buffer.from(buffered));
-      return;
+
+    onConnect(abort: (err?: Error) => void): void {
+      this.abort = abort;
     }
-    res.writeHead(upstream.statusCode, out);
-    await pipeline(upstream.body, res).catch(() => {
-      // The client went away, or the region cut the body short: the socket is closed either way.
-    });
+
+    onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
+      if (statusCode < 200) return true; // 1xx: informational, not forwarded
+      this.began = true;
+      this.status = statusCode;
+      const region = this.region;
+      const slow =
+        routing.passive.slowResponse !== undefined &&
+        performance.now() - this.started > routing.passive.slowResponse;
+      const ok = statusCode < 500 && !slow;
+      health.recordRequest(region, ok, ok ? undefined : `HTTP ${statusCode}${slow ? ' (slow)' : ''}`);
+      counters.proxied++;
+      counters.servedBy[region] = (counters.servedBy[region] ?? 0) + 1;
+
+      const { headers: out, contentLength } = downstreamHeaders(raw);
+      out.push('x-meridian-region', region, 'x-meridian-route', this.route, 'x-meridian-edge', name);
+      if (this.retriedFrom !== undefined) out.push('x-meridian-retried-from', this.retriedFrom);
+      if (sticky && this.decision.inputs.request.stickyRegion !== region)
+        out.push('set-cookie', sticky(region));
+      this.out = out;
+      if (contentLength >= 0 && contentLength <= SMALL_BODY_BYTES) {
+        // A small body in one write is cheaper than streaming (most API answers are this size).
+        this.chunks = [];
+        return true;
+      }
+      const res = this.res;
+      res.writeHead(statusCode, out);
+      this.resume = resume;
+      res.on('drain', () => this.resume?.());
+      res.once('close', () => {
+        // The client went away mid-answer: stop reading the region's.
+        if (!this.done) this.abort?.(new Error('the client closed the connection'));
+      });
+      return true;
+    }
+
+    onData(chunk: Buffer): boolean {
+      if (this.chunks !== null) {
+        this.chunks.push(chunk);
+        return true;
+      }
+      return this.res.write(chunk);
+    }
+
+    onComplete(): void {
+      this.done = true;
+      const chunks = this.chunks;
+      if (chunks === null) return void this.res.end();
+      this.res.writeHead(this.status, this.out);
+      this.res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    }
+
+    onError(err: Error): void {
+      this.done = true;
+      // The region, or the client, cut the answer short: the client's connection is closed either way.
+      if (this.began) return void this.res.destroy();
+      const region = this.region;
+      health.recordRequest(region, false, describe(err));
+      if (this.retriedFrom !== undefined) return upstreamFailed(this.res, region, err, this.retriedFrom);
+      const next = this.decision.fallbacks[0];
+      if (!(isConnectFailure(err) && isIdempotent(this.method) && next !== undefined))
+        return upstreamFailed(this.res, region, err);
+      counters.retries++;
+      this.done = false;
+      this.abort = null;
+      this.send(next, 'retry', region);
+    }
+  }
+
+  const sticky = routing.policy.includes('sticky')
+    ? (region: string) =>
+        `${routing.sticky.cookie}=${region}; Path=/; Max-Age=${Math.round(routing.sticky.maxAge / 1000)}; HttpOnly; SameSite=Lax`
+    : null;
+
+  function failed(req: IncomingMessage, res: ServerResponse): (err: unknown) => void {
+    return (err) => {
+      if (!(err instanceof MeridianError) || err.status >= 500)
+        logger.error({ err, url: req.url }, 'request failed');
+      sendEdgeError(res, err, { 'x-meridian-edge': name });
+    };
   }
 
   function upstreamFailed(res: ServerResponse, region: string, err: unknown, retriedFrom?: string): void {
@@ -278,11 +425,11 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
       keepAliveTimeout: 65_000,
     },
     (req, res) => {
-      handle(req, res).catch((err: unknown) => {
-        if (!(err instanceof MeridianError) || err.status >= 500)
-          logger.error({ err, url: req.url }, 'request failed');
-        sendEdgeError(res, err, { 'x-meridian-edge': name });
-      });
+      try {
+        handle(req, res);
+      } catch (err) {
+        failed(req, res)(err);
+      }
     },
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -343,6 +490,9 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
     },
   };
 }
+
+/** Distinct request inputs whose decision is kept between health changes. */
+const MAX_CACHED_DECISIONS = 1024;
 
 /** Answers up to this size (with a content-length) are read whole and written in one go. */
 const SMALL_BODY_BYTES = 64 * 1024;

@@ -2,7 +2,6 @@
 // x-forwarded-for extended, and failures classified (could the request be retried elsewhere?).
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher, Pool } from 'undici';
 
 /** RFC 9110 §7.6.1: meaningful for one connection only, never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -31,11 +30,18 @@ export function upstreamHeaders(
   bodyLength: number | null,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  const dropped = new Set(HOP_BY_HOP);
-  for (const token of (headers.connection ?? '').split(',')) dropped.add(token.trim().toLowerCase());
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || dropped.has(name) || name === 'content-length') continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  // Tokens the client's Connection header names are hop-by-hop too; the usual `keep-alive`/`close` are
+  // already in HOP_BY_HOP, so the per-request set is only built for anything else.
+  const connection = headers.connection;
+  const listed =
+    connection === undefined || connection === 'keep-alive' || connection === 'close'
+      ? null
+      : connectionTokens(connection);
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'content-length') continue;
+    if (listed !== null && listed.has(name)) continue;
+    out[name] = typeof value === 'string' ? value : value.join(', ');
   }
   const xff = headers['x-forwarded-for'];
   out['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${peer}` : peer;
@@ -45,34 +51,43 @@ export function upstreamHeaders(
   return out;
 }
 
-export function downstreamHeaders(
-  headers: Dispatcher.ResponseData['headers'],
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
-    out[name] = value;
+function connectionTokens(connection: string): Set<string> {
+  const tokens = new Set<string>();
+  for (const token of connection.split(',')) tokens.add(token.trim().toLowerCase());
+  return tokens;
+}
+
+/** The edge sets these on every proxied answer itself: a region's own values never pass through. */
+const EDGE_SET = new Set([
+  'x-meridian-region',
+  'x-meridian-route',
+  'x-meridian-edge',
+  'x-meridian-retried-from',
+]);
+
+export interface DownstreamHeaders {
+  /** Flat [name, value, name, value, ...], as `ServerResponse.writeHead` takes them (duplicates kept). */
+  readonly headers: string[];
+  /** The region's content-length, or -1 without one. */
+  readonly contentLength: number;
+}
+
+/**
+ * A region's raw response headers (undici's [name, value, ...] buffers) to the client's: hop-by-hop
+ * headers and the ones the edge sets itself dropped, everything else passed through byte for byte.
+ */
+export function downstreamHeaders(raw: readonly (Buffer | string)[]): DownstreamHeaders {
+  const headers: string[] = [];
+  let contentLength = -1;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || EDGE_SET.has(lower)) continue;
+    const value = raw[i + 1]!.toString('latin1');
+    if (lower === 'content-length') contentLength = Number(value);
+    headers.push(name, value);
   }
-  return out;
-}
-
-export interface ForwardRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly body: Buffer | null;
-  readonly timeoutMs: number;
-}
-
-export function forward(pool: Pool, request: ForwardRequest): Promise<Dispatcher.ResponseData> {
-  return pool.request({
-    method: request.method,
-    path: request.path,
-    headers: request.headers,
-    body: request.body,
-    headersTimeout: request.timeoutMs,
-    bodyTimeout: request.timeoutMs,
-  });
+  return { headers, contentLength: Number.isSafeInteger(contentLength) ? contentLength : -1 };
 }
 
 /**

@@ -6,6 +6,7 @@ import { parseCidr, type Cidr } from '../core/ip-trust.ts';
 import {
   decideRoute,
   type RegionFacts,
+  type RequestFacts,
   type RouteDecision,
   type RoutingPolicy,
 } from '../core/routing-policy.ts';
@@ -22,6 +23,8 @@ export interface RouteDecider {
   readonly policy: RoutingPolicy;
   /** Throws a MeridianError (401) for a token that fails verification. */
   decide(source: RequestSource, regions: readonly RegionFacts[], random: number, nowMs: number): Decided;
+  /** The request facts alone (what the proxy path decides on); throws like `decide`. */
+  facts(source: RequestSource, random: number, nowMs: number): RequestFacts;
 }
 
 export function routingPolicy(config: MeridianConfig): RoutingPolicy {
@@ -38,17 +41,21 @@ export function routingPolicy(config: MeridianConfig): RoutingPolicy {
 export function createRouteDecider(config: MeridianConfig, geo: GeoResolver): RouteDecider {
   const policy = routingPolicy(config);
   const trusted: Cidr[] = config.routing.trustedProxies.map((c) => parseCidr(c)!);
+  const context = (random: number, nowMs: number) => ({
+    routing: config.routing,
+    trusted,
+    geo,
+    random,
+    nowSeconds: Math.floor(nowMs / 1000),
+  });
   return {
     policy,
     decide(source, regions, random, nowMs) {
-      const { facts, explained } = requestFacts(source, {
-        routing: config.routing,
-        trusted,
-        geo,
-        random,
-        nowSeconds: Math.floor(nowMs / 1000),
-      });
+      const { facts, explained } = requestFacts(source, context(random, nowMs));
       return { decision: decideRoute(policy, facts, regions), explained };
+    },
+    facts(source, random, nowMs) {
+      return requestFacts(source, context(random, nowMs)).facts;
     },
   };
 }
