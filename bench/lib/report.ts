@@ -69,15 +69,12 @@ export function interpretation(results: ApiBenchResults): string[] {
       `which differ by ${reference.bareDriftPercent} %).`,
   ];
   if (reads?.serverCpuUsPerRequest && writes?.serverCpuUsPerRequest && bare?.serverCpuUsPerRequest) {
-    const saturated = (reads.serverCpuPercent ?? 0) >= 90 && (writes.serverCpuPercent ?? 0) >= 90;
+    const times = (p: PhaseResult) =>
+      ((p.serverCpuUsPerRequest ?? 0) / (bare.serverCpuUsPerRequest ?? 1)).toFixed(1);
     lines.push(
-      `The region node spends ${reads.serverCpuUsPerRequest} µs of CPU per read and ${writes.serverCpuUsPerRequest} µs ` +
-        `per write against ${bare.serverCpuUsPerRequest} µs per bare request` +
-        (saturated
-          ? `; the region node process is CPU-bound (${reads.serverCpuPercent} % / ${writes.serverCpuPercent} % of one ` +
-            'core, and it serves on one JavaScript thread), so the gap is CPU cost per request, not waiting.'
-          : `; it is not CPU-bound (${reads.serverCpuPercent} % / ${writes.serverCpuPercent} % of one core), ` +
-            'so part of the gap is waiting (disk, or the load generator or other processes holding the CPU).'),
+      `Per request the region node spends ${times(reads)}× the bare server's CPU on a read ` +
+        `(${reads.serverCpuUsPerRequest} vs ${bare.serverCpuUsPerRequest} µs) and ${times(writes)}× on a write ` +
+        `(${writes.serverCpuUsPerRequest} µs); CPU per request, which the machine's noise barely moves, is the figure to cut.`,
     );
   }
   const busiest = Math.max(...results.phases.map((p) => p.otherCpuPercent ?? 0));

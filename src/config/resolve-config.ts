@@ -100,6 +100,8 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
       'linger',
       'heartbeat',
       'idleTimeout',
+      'gcInterval',
+      'tombstoneGrace',
     ],
   };
   if (head === 'collections' && path.length === 3 && path[2] === 'replication') return ['mode'];

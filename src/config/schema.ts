@@ -124,6 +124,13 @@ export const configSchema = z.strictObject({
       /** An idle stream sends a heartbeat this often; a stream silent for `idleTimeout` is re-opened. */
       heartbeat: duration.default(1000),
       idleTimeout: duration.default(3000),
+      /**
+       * How often a region truncates its log below what every region has applied and purges stable
+       * tombstones; 0 turns collection off.
+       */
+      gcInterval: duration.default(30_000),
+      /** A tombstone is kept at least this long after its delete, even once every region has it. */
+      tombstoneGrace: duration.default(60 * 60_000),
     })
     .prefault({}),
   log: z

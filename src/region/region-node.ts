@@ -3,6 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { MeridianError } from '../core/errors.ts';
 import { upstreamPeers } from '../core/topology.ts';
 import type { MeridianConfig, RegionConfig } from '../config/schema.ts';
@@ -10,7 +11,7 @@ import { createPullVerifier } from '../protocol/pull-auth.ts';
 import { createHttpTransport } from '../replication/http-transport.ts';
 import { openRegionReplication } from '../replication/region-replication.ts';
 import type { ReplicationTransport } from '../replication/replication-port.ts';
-import { describeDisconnect } from '../replication/replicator-events.ts';
+import { describeDisconnect, type ReplicatorEvent } from '../replication/replicator-events.ts';
 import type { Replicator } from '../replication/replicator.ts';
 import { systemClock } from '../replication/system-clock.ts';
 import type { Store } from '../store/store.ts';
@@ -87,12 +88,15 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
   const { replication: settings } = config;
   const topology =
     settings.topology === 'hub' ? { kind: 'hub' as const, hub: settings.hub! } : { kind: 'mesh' as const };
+  const applied = await options.store.appliedSeqs();
   const gate = createRebuildGate({
     region: self.name,
     peers: peerNames,
-    rebuilding: (await options.store.logHead()) === 0,
+    // Empty: nothing applied (a store rebuilt from a snapshot has an empty log but an applied vector).
+    rebuilding: Object.keys(applied).length === 0,
     graceMs: settings.idleTimeout,
   });
+  const retentionMetrics = createRetentionMetrics(metrics.registry);
   // The same composition the simulator runs: notifying store, region clock, source, replicator.
   const replication = await openRegionReplication({
     region: self.name,
@@ -104,6 +108,7 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
           topology,
         ).get(self.name) ?? [])
       : [],
+    regions: config.regions.map((r) => r.name),
     clock,
     random: Math.random,
     maxClockOffsetMs: settings.maxClockOffset,
@@ -114,13 +119,27 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
       heartbeatMs: settings.heartbeat,
     },
     replicatorTuning: { idleTimeoutMs: settings.idleTimeout },
+    retentionTuning: { gcIntervalMs: settings.gcInterval, tombstoneGraceMs: settings.tombstoneGrace },
     onEvent(event) {
       replicationMetrics.onEvent(event);
+      retentionMetrics(event);
       if (event.type === 'connected') {
         gate.onConnected(event.peer, event.senderApplied, now());
         logger.info({ peer: event.peer, senderHead: event.senderHead }, `replicating from ${event.peer}`);
       } else if (event.type === 'applied') {
         gate.onApplied(event.entry.origin, event.entry.originSeq, now());
+      } else if (event.type === 'snapshot') {
+        // Our own changes can come back through a snapshot too.
+        gate.onApplied(self.name, event.applied[self.name] ?? 0, now());
+        logger.info(
+          { peer: event.peer, records: event.records, applied: event.applied },
+          `installed a snapshot from ${event.peer}`,
+        );
+      } else if (event.type === 'snapshot-sent') {
+        logger.info(
+          { peer: event.peer, records: event.records, origins: event.origins },
+          `sent a snapshot to ${event.peer}: it lacked changes this log no longer holds`,
+        );
       } else if (event.type === 'disconnected' && event.reason.kind !== 'stopped') {
         logger.warn(
           { peer: event.peer, retryInMs: event.retryInMs },
@@ -224,6 +243,41 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
       })();
       return stopping;
     },
+  };
+}
+
+/** Counters for snapshots and log collection (their natural home is replication-metrics.ts). */
+function createRetentionMetrics(registry: Registry): (event: ReplicatorEvent) => void {
+  const registers = [registry];
+  const snapshots = new Counter({
+    name: 'meridian_replication_snapshots_total',
+    help: 'Snapshots installed from each peer (this region lacked changes the peer had collected).',
+    labelNames: ['peer'] as const,
+    registers,
+  });
+  const sent = new Counter({
+    name: 'meridian_replication_snapshots_sent_total',
+    help: 'Snapshots sent to each peer.',
+    labelNames: ['peer'] as const,
+    registers,
+  });
+  const truncated = new Counter({
+    name: 'meridian_replication_log_truncated_total',
+    help: 'Log entries removed because every region has applied them.',
+    registers,
+  });
+  const purged = new Counter({
+    name: 'meridian_replication_tombstones_purged_total',
+    help: 'Tombstones purged once stable everywhere and older than replication.tombstoneGrace.',
+    registers,
+  });
+  return (event) => {
+    if (event.type === 'snapshot') snapshots.inc({ peer: event.peer });
+    else if (event.type === 'snapshot-sent') sent.inc({ peer: event.peer });
+    else if (event.type === 'collected') {
+      truncated.inc(event.truncated);
+      purged.inc(event.purged);
+    }
   };
 }
 

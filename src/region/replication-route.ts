@@ -57,7 +57,8 @@ export function registerReplicationRoute(app: FastifyInstance, options: Replicat
           abort.signal,
         )) {
           const frame = encodeFrame(key, seq++, batch);
-          options.onFrame(pull.region, frame.rawBytes, frame.bytes.length, batch.entries.length);
+          const changes = batch.entries.length + (batch.snapshot?.records.length ?? 0);
+          options.onFrame(pull.region, frame.rawBytes, frame.bytes.length, changes);
           if (!res.write(frame.bytes)) {
             // Back-pressure: the peer (or the WAN) is slower than the log grows; wait rather than buffer.
             await once(res, 'drain', { signal: abort.signal }).catch(() => undefined);

@@ -60,3 +60,30 @@ test('property: equals the maximum over the log when each origin’s versions gr
     { numRuns: 100 },
   );
 });
+
+test('counts what left the log: truncated entries, purged tombstones, installed snapshots', async () => {
+  const store = createMemoryStore();
+  await store.writeLocal(
+    { collection: 'c', key: 'a', value: null, version: v(900, 'r1'), origin: 'r1' },
+    { kind: 'none' },
+  );
+  await store.applyRemote({
+    collection: 'c',
+    key: 'b',
+    value: {},
+    version: v(100, 'r2'),
+    origin: 'r2',
+    originSeq: 1,
+  });
+  await store.truncateLog({ r1: 1 });
+  await store.purgeTombstones({ r1: 1 });
+  assert.equal(await highestVersion(store), v(900, 'r1'));
+  await store.installSnapshotPage({
+    applied: {},
+    versionFloor: v(950, 'r3'),
+    after: undefined,
+    records: [],
+    last: false,
+  });
+  assert.equal(await highestVersion(store), v(950, 'r3'));
+});

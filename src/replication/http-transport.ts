@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import { MeridianError } from '../core/errors.ts';
 import { AUTH_HEADER, signPull } from '../protocol/pull-auth.ts';
 import { FrameReader, deriveStreamKey } from '../protocol/replication-frame.ts';
-import type { LogEntry } from '../store/store.ts';
+import type { Change } from '../store/store.ts';
 import type { PullRequest, ReplicationBatch, ReplicationTransport } from './replication-port.ts';
 
 export const PULL_PATH = '/v1/replication/pull';
@@ -84,15 +84,37 @@ function toBatch(peer: string, value: unknown): ReplicationBatch {
   ) {
     throw new MeridianError('internal', `malformed replication batch from ${peer}`);
   }
-  for (const e of batch.entries as LogEntry[]) {
+  const { snapshot, progress } = batch as Partial<ReplicationBatch>;
+  if (progress !== undefined && (typeof progress !== 'object' || progress === null)) {
+    throw new MeridianError('internal', `malformed progress in a batch from ${peer}`);
+  }
+  if (snapshot !== undefined) {
+    if (
+      typeof snapshot !== 'object' ||
+      snapshot === null ||
+      typeof snapshot.part !== 'number' ||
+      typeof snapshot.last !== 'boolean' ||
+      typeof snapshot.applied !== 'object' ||
+      !Array.isArray(snapshot.records)
+    ) {
+      throw new MeridianError('internal', `malformed snapshot part in a batch from ${peer}`);
+    }
+    checkChanges(peer, snapshot.records, 'snapshot record');
+  }
+  checkChanges(peer, batch.entries, 'log entry');
+  return batch;
+}
+
+function checkChanges(peer: string, changes: readonly Change[], what: string): void {
+  for (const e of changes) {
     if (
       typeof e.origin !== 'string' ||
       typeof e.originSeq !== 'number' ||
       typeof e.version !== 'string' ||
-      typeof e.key !== 'string'
+      typeof e.key !== 'string' ||
+      typeof e.collection !== 'string'
     ) {
-      throw new MeridianError('internal', `malformed log entry in a batch from ${peer}`);
+      throw new MeridianError('internal', `malformed ${what} in a batch from ${peer}`);
     }
   }
-  return batch;
 }

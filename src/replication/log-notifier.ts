@@ -1,5 +1,6 @@
-// Wakes replication sources when the log grows. The store port has no change feed, so the region wraps
-// its store once (notifyingStore) and every append through the wrapper calls the subscribers.
+// Wakes replication sources when the log grows or loses entries. The store port has no change feed, so
+// the region wraps its store once (notifyingStore) and every append or truncation through the wrapper
+// calls the subscribers.
 
 import type { Store } from '../store/store.ts';
 
@@ -7,28 +8,42 @@ import type { Store } from '../store/store.ts';
 export interface LogWatch {
   /** How many appends have been notified so far. */
   readonly appends: number;
-  /** Calls `onAppend` after every append until the returned function is called. */
-  subscribe(onAppend: () => void): () => void;
+  /** How many times entries left the log (truncated, or dropped by a snapshot) so far. */
+  readonly truncations: number;
+  /** Calls `onChange` after every append and truncation until the returned function is called. */
+  subscribe(onChange: () => void): () => void;
 }
 
 export interface LogNotifier extends LogWatch {
   notify(): void;
+  notifyTruncated(): void;
 }
 
 export function createLogNotifier(): LogNotifier {
   let appends = 0;
+  let truncations = 0;
   const listeners = new Set<() => void>();
+  const ring = () => {
+    for (const listener of listeners) listener();
+  };
   return {
     get appends() {
       return appends;
     },
+    get truncations() {
+      return truncations;
+    },
     notify() {
       appends++;
-      for (const listener of listeners) listener();
+      ring();
     },
-    subscribe(onAppend) {
+    notifyTruncated() {
+      truncations++;
+      ring();
+    },
+    subscribe(onChange) {
       // A wrapper per subscription, so subscribing the same function twice gives two subscriptions.
-      const listener = () => onAppend();
+      const listener = () => onChange();
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
@@ -36,9 +51,10 @@ export function createLogNotifier(): LogNotifier {
 }
 
 /**
- * `store`, notifying after every append: a local write that succeeded, a remote change applied or
- * superseded (both are logged). Each method calls the inner store synchronously, so a version ticked
- * just before writeLocal still reaches the store in the same step (see RegionClock.tick).
+ * `store`, notifying after every append (a local write that succeeded, a remote change applied or
+ * superseded: both are logged) and after every truncation (truncateLog, the last page of a snapshot).
+ * Each method calls the inner store synchronously, so a version ticked just before writeLocal still
+ * reaches the store in the same step (see RegionClock.tick).
  */
 export function notifyingStore(store: Store, notifier: LogNotifier): Store {
   return {
@@ -59,6 +75,19 @@ export function notifyingStore(store: Store, notifier: LogNotifier): Store {
     logHead: () => store.logHead(),
     appliedSeqs: () => store.appliedSeqs(),
     positionAfter: (applied) => store.positionAfter(applied),
+    truncatedSeqs: () => store.truncatedSeqs(),
+    async truncateLog(watermark) {
+      const removed = await store.truncateLog(watermark);
+      if (removed > 0) notifier.notifyTruncated();
+      return removed;
+    },
+    purgeTombstones: (stable, options) => store.purgeTombstones(stable, options),
+    versionFloor: () => store.versionFloor(),
+    openSnapshot: () => store.openSnapshot(),
+    async installSnapshotPage(page) {
+      await store.installSnapshotPage(page);
+      if (page.last) notifier.notifyTruncated();
+    },
     stats: () => store.stats(),
     close: () => store.close(),
   };

@@ -17,6 +17,8 @@ export interface PeerStats {
   readonly refused: number;
   /** Changes that arrived before an earlier change of their origin. */
   readonly gaps: number;
+  /** Snapshots installed from this peer (we lacked entries its log no longer held). */
+  readonly snapshots: number;
   readonly lastError: string | undefined;
   /** The peer's log head with its last batch. */
   readonly senderHead: number;
@@ -43,6 +45,7 @@ export function emptyPeerStats(peer: string): MutablePeerStats {
     duplicate: 0,
     refused: 0,
     gaps: 0,
+    snapshots: 0,
     lastError: undefined,
     senderHead: 0,
     lastPosition: 0,

@@ -5,7 +5,9 @@ import type { Clock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
 import { linkedAbort, type LinkedAbort } from './abortable.ts';
 import { applyEntry } from './apply-entry.ts';
+import { applySnapshotPart, newSnapshotState } from './apply-snapshot.ts';
 import type { MutablePeerStats } from './peer-stats.ts';
+import type { ProgressTracker } from './progress-tracker.ts';
 import type { RegionClock } from './region-clock.ts';
 import type { ReplicationTransport } from './replication-port.ts';
 import type { DisconnectReason, ReplicatorEvent } from './replicator-events.ts';
@@ -20,6 +22,8 @@ export interface SessionContext {
   readonly idleTimeoutMs: number;
   readonly stats: MutablePeerStats;
   readonly emit: (event: ReplicatorEvent) => void;
+  /** The region's progress matrix: what the peer knows of every region's progress is merged into it. */
+  readonly progress?: ProgressTracker;
 }
 
 export interface SessionOutcome {
@@ -38,6 +42,7 @@ export async function runPullSession(ctx: SessionContext, stop: AbortSignal): Pr
   const watchdog = watchIdle(ctx, scope, activity);
   let batches = 0;
   let reason: DisconnectReason | undefined;
+  const snapshot = newSnapshotState();
   try {
     const request = { region: ctx.region, applied: await ctx.store.appliedSeqs() };
     for await (const batch of ctx.transport.pull(peer, request, scope.signal)) {
@@ -45,6 +50,8 @@ export async function runPullSession(ctx: SessionContext, stop: AbortSignal): Pr
       batches++;
       stats.batches++;
       stats.senderHead = batch.senderHead;
+      // First, so that a rebuilt region has adopted its remembered clock before 'connected' is heard.
+      if (batch.progress !== undefined) ctx.progress?.learn(batch.progress);
       if (batches === 1) {
         stats.connected = true;
         stats.connects++;
@@ -55,8 +62,10 @@ export async function runPullSession(ctx: SessionContext, stop: AbortSignal): Pr
           senderApplied: batch.applied ?? {},
         });
       }
-      if (batch.entries.length === 0) stats.heartbeats++;
+      if (batch.snapshot !== undefined) reason = await applySnapshotPart(ctx, batch.snapshot, snapshot);
+      else if (batch.entries.length === 0) stats.heartbeats++;
       for (const entry of batch.entries) {
+        if (reason !== undefined) break;
         if (scope.signal.aborted) break;
         stats.lastPosition = entry.position;
         reason = await applyEntry(ctx, entry);

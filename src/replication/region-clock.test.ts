@@ -112,3 +112,13 @@ test('property: under any skew and jumps, local versions strictly increase and e
     { numRuns: 300 },
   );
 });
+
+test('adopt moves the clock up to a version it reached before, and never down', () => {
+  const clock = createRegionClock({ region: 'r1', now: () => 1000, maxOffsetMs: 10 });
+  clock.adopt(formatVersion({ wall: 5000, counter: 3 }, 'r1'));
+  assert.deepEqual(clock.current(), { wall: 5000, counter: 3 });
+  clock.adopt(formatVersion({ wall: 2000, counter: 0 }, 'r1'));
+  clock.adopt('not a version');
+  assert.equal(clock.version(), formatVersion({ wall: 5000, counter: 3 }, 'r1'));
+  assert.equal(clock.tick(), formatVersion({ wall: 5000, counter: 4 }, 'r1'));
+});

@@ -2,7 +2,7 @@
 // (receive), so that every version this region issues is greater than every version it has applied.
 
 import { ErrorCode, MeridianError } from '../core/errors.ts';
-import { HLC_ZERO, receiveHlc, tickHlc, type HlcTimestamp } from '../core/hlc.ts';
+import { compareHlc, HLC_ZERO, receiveHlc, tickHlc, type HlcTimestamp } from '../core/hlc.ts';
 import { formatVersion, parseVersion } from '../core/version.ts';
 
 /** What receiving a remote version did: merged, or refused (the store must not apply the change). */
@@ -25,6 +25,13 @@ export interface RegionClock {
   receive(version: string): ClockReceipt;
   /** The clock's current timestamp (the last one issued or received). */
   current(): HlcTimestamp;
+  /** The current timestamp as a version of this region (what progress reports carry as its clock). */
+  version(): string;
+  /**
+   * Moves the clock up to `version` if it is behind, without the max offset check: for a timestamp this
+   * region itself reached before it lost its store, as its peers remember it (see docs/INTERNALS.md).
+   */
+  adopt(version: string): void;
 }
 
 export interface RegionClockOptions {
@@ -67,6 +74,11 @@ export function createRegionClock(options: RegionClockOptions): RegionClock {
       return { ok: true };
     },
     current: () => clock,
+    version: () => formatVersion(clock, region),
+    adopt(version) {
+      const parsed = parseVersion(version);
+      if (parsed !== undefined && compareHlc(parsed.clock, clock) > 0) clock = parsed.clock;
+    },
   };
 }
 

@@ -27,6 +27,7 @@ test('two regions wired by openRegionReplication replicate both ways; clocks res
       store,
       transport,
       upstream: [peer],
+      regions: ['a', 'b'],
       clock,
       random: () => 0.5,
       maxClockOffsetMs: 100_000,

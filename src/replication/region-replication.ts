@@ -1,16 +1,20 @@
 // Replication for one region, wired in one place for the region node and the simulator alike: the
-// notifying store, the region clock, the source that serves peers and the replicator that pulls.
+// notifying store, the region clock, the progress matrix, the source that serves peers, the replicator
+// that pulls and the collector that truncates the log and purges tombstones.
 
 import type { Clock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
 import { loadRegionClock } from './highest-version.ts';
+import { createLogCollector, type LogCollector } from './log-collector.ts';
 import { createLogNotifier, notifyingStore } from './log-notifier.ts';
+import { createProgressTracker, type ProgressTracker } from './progress-tracker.ts';
 import type { RegionClock } from './region-clock.ts';
 import type { ReplicationSource, ReplicationTransport } from './replication-port.ts';
 import { createReplicationSource } from './replication-source.ts';
 import { createReplicator, type Replicator, type ReplicatorStats } from './replicator.ts';
 import type { ReplicatorEvent } from './replicator-events.ts';
 import type { ReplicatorTuning } from './replicator-tuning.ts';
+import type { RetentionTuning } from './retention-tuning.ts';
 import type { SourceTuning } from './source-tuning.ts';
 
 export interface RegionReplicationOptions {
@@ -19,6 +23,11 @@ export interface RegionReplicationOptions {
   readonly store: Store;
   readonly transport: ReplicationTransport;
   readonly upstream: readonly string[];
+  /**
+   * Every configured region, this one included: the log is collected only once each of them is known
+   * to have what is collected (a region never heard of blocks collection).
+   */
+  readonly regions: readonly string[];
   /** Physical time and sleeps: systemClock in a node, virtual time in the simulator. */
   readonly clock: Clock;
   readonly random: () => number;
@@ -27,6 +36,8 @@ export interface RegionReplicationOptions {
   readonly regionClock?: RegionClock;
   readonly sourceTuning?: Partial<SourceTuning>;
   readonly replicatorTuning?: Partial<ReplicatorTuning>;
+  readonly retentionTuning?: Partial<RetentionTuning>;
+  /** Replicator, source and collector events; it must not throw. */
   readonly onEvent?: (event: ReplicatorEvent) => void;
 }
 
@@ -38,8 +49,10 @@ export interface RegionReplication {
   /** Serves this region's log to peers (the network transport's server side calls serve()). */
   readonly source: ReplicationSource;
   readonly replicator: Replicator;
+  readonly progress: ProgressTracker;
+  readonly collector: LogCollector;
   start(): void;
-  /** Stops pulling; streams this region serves end when their signals abort. Idempotent. */
+  /** Stops pulling and collecting; streams this region serves end when their signals abort. Idempotent. */
   stop(): Promise<void>;
   stats(): ReplicatorStats;
 }
@@ -51,12 +64,15 @@ export async function openRegionReplication(options: RegionReplicationOptions): 
   const regionClock =
     options.regionClock ??
     (await loadRegionClock(store, { region, now: () => clock.now(), maxOffsetMs: options.maxClockOffsetMs }));
+  const progress = createProgressTracker({ region, regions: options.regions, store, regionClock });
   const source = createReplicationSource({
     region,
     store,
     appends: notifier,
     clock,
+    progress,
     tuning: options.sourceTuning,
+    onEvent: options.onEvent,
   });
   const replicator = createReplicator({
     region,
@@ -67,6 +83,14 @@ export async function openRegionReplication(options: RegionReplicationOptions): 
     clock,
     random: options.random,
     tuning: options.replicatorTuning,
+    progress,
+    onEvent: options.onEvent,
+  });
+  const collector = createLogCollector({
+    store,
+    progress,
+    clock,
+    tuning: options.retentionTuning,
     onEvent: options.onEvent,
   });
   return {
@@ -74,8 +98,15 @@ export async function openRegionReplication(options: RegionReplicationOptions): 
     regionClock,
     source,
     replicator,
-    start: () => replicator.start(),
-    stop: () => replicator.stop(),
+    progress,
+    collector,
+    start() {
+      replicator.start();
+      collector.start();
+    },
+    async stop() {
+      await Promise.all([replicator.stop(), collector.stop()]);
+    },
     stats: () => replicator.stats(),
   };
 }

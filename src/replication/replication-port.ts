@@ -1,7 +1,8 @@
 // The replication ports: a region pulls batches of log entries from each upstream peer. The in-memory
 // transport (simulator, tests) and the network transport (HTTP stream through the WAN) implement it.
 
-import type { LogEntry } from '../store/store.ts';
+import type { ProgressReport } from '../core/progress-matrix.ts';
+import type { Change, DocKey, LogEntry } from '../store/store.ts';
 
 /** What a puller says when it (re)connects: who it is and, per origin, the highest seq it has applied. */
 export interface PullRequest {
@@ -10,10 +11,29 @@ export interface PullRequest {
 }
 
 /**
- * A batch of log entries, in the sender's log order, each an original change of some origin. A source
- * sends its first batch as soon as the stream opens and an empty batch (a heartbeat) every
- * `heartbeatMs` while idle; a transport must carry empty batches, since the puller drops a stream that
- * delivers nothing for its idle timeout.
+ * One part of a snapshot: a page of the sender's records (tombstones included) in (collection, key)
+ * order, each with the change that wrote it. A puller whose applied vector needs entries the sender has
+ * truncated gets a snapshot instead of them, as the first parts of its stream; log batches follow.
+ */
+export interface SnapshotPart {
+  /** 0, 1, 2, ... within the stream: a part out of order drops the stream. */
+  readonly part: number;
+  /** The sender's applied vector the snapshot reflects (the same in every part). */
+  readonly applied: Readonly<Record<string, number>>;
+  /** The sender's version floor (see Store.versionFloor), so the puller's clock passes every covered change. */
+  readonly versionFloor?: string;
+  /** The part covers keys after this one (from the start when absent) up to its last record. */
+  readonly after?: DocKey;
+  readonly records: readonly Change[];
+  /** The last part: it covers every key after `after`, and completes the snapshot. */
+  readonly last: boolean;
+}
+
+/**
+ * A batch of log entries, in the sender's log order, each an original change of some origin, or a
+ * snapshot part (then `entries` is empty). A source sends its first batch as soon as the stream opens
+ * and an empty batch (a heartbeat) every `heartbeatMs` while idle; a transport must carry empty
+ * batches, since the puller drops a stream that delivers nothing for its idle timeout.
  */
 export interface ReplicationBatch {
   readonly from: string;
@@ -25,6 +45,13 @@ export interface ReplicationBatch {
    * from it how many of its own changes the peers hold, and takes no writes until it has them back.
    */
   readonly applied?: Readonly<Record<string, number>>;
+  /**
+   * What the sender knows of every region's progress (its matrix clock), in the first batch and then
+   * whenever it changed, at most once per heartbeat interval. This is how a region's progress flows
+   * around the one-way streams (see docs/INTERNALS.md, "Collecting the log and tombstones").
+   */
+  readonly progress?: ProgressReport;
+  readonly snapshot?: SnapshotPart;
 }
 
 /**

@@ -1,37 +1,48 @@
-// Serves a region's log to pullers: the backlog from where each puller is, then new entries as they are
-// appended, in batches cut by count, bytes and a short linger, with heartbeats while idle.
+// Serves a region's log to pullers: the backlog from where each puller is (or a snapshot first, when the
+// puller needs entries the log no longer holds), then new entries as they are appended, in batches cut
+// by count, bytes and a short linger, with heartbeats while idle and the region's progress matrix.
 
 import type { Clock } from '../core/clock.ts';
-import type { Store } from '../store/store.ts';
+import { maxVector } from '../core/seq-vector.ts';
+import type { LogEntry, Store } from '../store/store.ts';
 import { readBatch } from './batch-reader.ts';
 import { createDoorbell } from './doorbell.ts';
 import type { LogWatch } from './log-notifier.ts';
+import type { ProgressTracker } from './progress-tracker.ts';
 import { checkPullRequest } from './pull-request.ts';
 import type { PullRequest, ReplicationBatch, ReplicationSource } from './replication-port.ts';
-import { resumePoint } from './resume-point.ts';
+import type { ReplicatorEvent } from './replicator-events.ts';
+import { missingOrigins, resumePoint } from './resume-point.ts';
+import { snapshotParts } from './snapshot-parts.ts';
 import { resolveSourceTuning, type SourceTuning } from './source-tuning.ts';
 
 export interface ReplicationSourceOptions {
   /** The region this source serves (the batches' `from`). */
   readonly region: string;
-  /** The region's store, as wrapped by notifyingStore so that `appends` sees every append. */
+  /** The region's store, as wrapped by notifyingStore so that `appends` sees every append and truncation. */
   readonly store: Store;
   readonly appends: LogWatch;
   /** Sleeps for linger and heartbeats, and the time that spaces heartbeats. */
   readonly clock: Clock;
+  /** The region's progress matrix: it learns each puller's applied vector and travels in the batches. */
+  readonly progress?: ProgressTracker;
   readonly tuning?: Partial<SourceTuning>;
+  /** Called for every snapshot served ('snapshot-sent'); it must not throw. */
+  readonly onEvent?: (event: ReplicatorEvent) => void;
 }
 
 export function createReplicationSource(options: ReplicationSourceOptions): ReplicationSource {
-  const { region, store, appends, clock } = options;
+  const { region, store, appends, clock, progress } = options;
   const tuning = resolveSourceTuning(options.tuning);
 
   return {
     async *serve(request: PullRequest, signal: AbortSignal): AsyncGenerator<ReplicationBatch> {
-      const covered = checkPullRequest(request);
+      /** What the puller has: its applied vector, then a snapshot's and every entry sent. */
+      const covered = new Map(checkPullRequest(request));
+      progress?.learnPull(request.region, request.applied);
       const start = await resumePoint(store, request.applied);
-      // One wake-up per stream, rung by appends, the heartbeat timer and abort: waiting costs no
-      // allocation beyond a promise, and at most one heartbeat timer is outstanding.
+      // One wake-up per stream, rung by appends, truncations, the heartbeat timer and abort: waiting
+      // costs no allocation beyond a promise, and at most one heartbeat timer is outstanding.
       const bell = createDoorbell();
       const unsubscribe = appends.subscribe(bell.ring);
       signal.addEventListener('abort', bell.ring, { once: true });
@@ -44,34 +55,75 @@ export function createReplicationSource(options: ReplicationSourceOptions): Repl
           bell.ring();
         });
       };
-      let after = start.after;
       let lastSentAt = clock.now();
-      const batch = async (entries: ReplicationBatch['entries']): Promise<ReplicationBatch> => {
+      let progressCheckedAt: number | undefined;
+      let progressSent = -1;
+      /** The sender's head, and its progress when it changed (checked at most once per heartbeat). */
+      const extras = async (): Promise<Pick<ReplicationBatch, 'senderHead' | 'progress'>> => {
         lastSentAt = clock.now();
-        return { from: region, entries, senderHead: await store.logHead() };
+        const senderHead = await store.logHead();
+        if (progress === undefined) return { senderHead };
+        const due = progressCheckedAt === undefined || lastSentAt - progressCheckedAt >= tuning.heartbeatMs;
+        if (!due) return { senderHead };
+        progressCheckedAt = lastSentAt;
+        await progress.refresh();
+        if (progress.changes === progressSent) return { senderHead };
+        progressSent = progress.changes;
+        return { senderHead, progress: progress.report() };
       };
+      // The first batch goes out at once, even empty: it tells the puller the stream is up, how far the
+      // log reaches and what this region has applied.
+      let greeting: Pick<ReplicationBatch, 'applied'> | undefined = { applied: await store.appliedSeqs() };
+      const first = (): Pick<ReplicationBatch, 'applied'> => {
+        const extra = greeting ?? {};
+        greeting = undefined;
+        return extra;
+      };
+      let after: number;
       try {
-        // The first batch goes out at once, even empty: it tells the puller the stream is up and how
-        // far the log reaches.
-        let greeted = false;
+        if (start.kind === 'snapshot') {
+          const snapshot = await store.openSnapshot();
+          try {
+            let records = 0;
+            for await (const part of snapshotParts(snapshot, tuning, signal)) {
+              records += part.records.length;
+              yield { from: region, entries: [], ...first(), ...(await extras()), snapshot: part };
+            }
+            after = snapshot.head;
+            for (const [origin, seq] of Object.entries(
+              maxVector(Object.fromEntries(covered), snapshot.applied),
+            )) {
+              covered.set(origin, seq);
+            }
+            emit({ type: 'snapshot-sent', peer: request.region, origins: start.origins, records });
+          } finally {
+            await snapshot.close();
+          }
+        } else {
+          after = start.after;
+        }
+        let truncationsSeen = appends.truncations;
         while (!signal.aborted) {
           bell.reset();
           const seen = appends.appends;
+          if (appends.truncations !== truncationsSeen) {
+            truncationsSeen = appends.truncations;
+            // Entries this puller still lacked left the log: end the stream, and the next pull (from
+            // where the puller really is) gets a snapshot.
+            const gone = missingOrigins(await store.truncatedSeqs(), Object.fromEntries(covered));
+            if (gone.length > 0) return;
+          }
           const cut = await readBatch(store, after, covered, tuning);
           after = cut.after;
-          if (!greeted) {
-            greeted = true;
-            yield { ...(await batch(cut.entries)), applied: await store.appliedSeqs() };
-            continue;
-          }
-          if (cut.entries.length > 0) {
-            yield await batch(cut.entries);
+          noteSent(covered, cut.entries);
+          if (greeting !== undefined || cut.entries.length > 0) {
+            yield { from: region, entries: cut.entries, ...first(), ...(await extras()) };
             continue;
           }
           // A clock stepped backwards counts as due, rather than silencing the stream until it catches up.
           const quietMs = clock.now() - lastSentAt;
           if (quietMs >= tuning.heartbeatMs || quietMs < 0) {
-            yield await batch([]);
+            yield { from: region, entries: [], ...(await extras()) };
             continue;
           }
           armHeartbeat(tuning.heartbeatMs - quietMs);
@@ -86,4 +138,19 @@ export function createReplicationSource(options: ReplicationSourceOptions): Repl
       }
     },
   };
+
+  function emit(event: ReplicatorEvent): void {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // A failing listener (a metrics bug) must not stop serving.
+    }
+  }
+}
+
+/** The puller has every entry sent: its origin's seq in `covered` moves up (entries come in seq order). */
+function noteSent(covered: Map<string, number>, entries: readonly LogEntry[]): void {
+  for (const entry of entries) {
+    if (entry.originSeq > (covered.get(entry.origin) ?? 0)) covered.set(entry.origin, entry.originSeq);
+  }
 }

@@ -28,7 +28,11 @@ export type DisconnectReason =
       readonly origin: string;
       readonly originSeq: number;
       readonly version: string;
-    };
+    }
+  /** A snapshot part arrived out of order (a reordered batch): the snapshot starts over on the next pull. */
+  | { readonly kind: 'snapshot-gap'; readonly part: number; readonly expected: number }
+  /** A snapshot covers versions too far ahead of our clock; it is refused until the clocks agree. */
+  | { readonly kind: 'snapshot-clock-ahead'; readonly offsetMs: number };
 
 export type ApplyOutcome = 'applied' | 'superseded' | 'duplicate';
 
@@ -65,6 +69,28 @@ export type ReplicatorEvent =
       readonly version: string;
       /** How far the change's wall time is ahead of our physical clock. */
       readonly offsetMs: number;
+    }
+  /** A snapshot from `peer` was installed: our applied vector is now at least `applied`. */
+  | {
+      readonly type: 'snapshot';
+      readonly peer: string;
+      readonly applied: Readonly<Record<string, number>>;
+      readonly records: number;
+    }
+  /** This region served a snapshot to `peer`, which lacked truncated entries of `origins`. */
+  | {
+      readonly type: 'snapshot-sent';
+      readonly peer: string;
+      readonly origins: readonly string[];
+      readonly records: number;
+    }
+  /** A log collection ran: entries truncated and tombstones purged (both 0 while a region is unknown). */
+  | {
+      readonly type: 'collected';
+      readonly truncated: number;
+      readonly purged: number;
+      /** Some configured region has not been heard of since this region started: nothing was collected. */
+      readonly blocked: boolean;
     };
 
 /** A one-line description, for logs and PeerStats.lastError. */
@@ -87,5 +113,12 @@ export function describeDisconnect(reason: DisconnectReason): string {
       );
     case 'bad-version':
       return `change ${reason.origin}#${reason.originSeq} has a malformed version '${reason.version}'`;
+    case 'snapshot-gap':
+      return `snapshot part ${reason.part} arrived where part ${reason.expected} was expected`;
+    case 'snapshot-clock-ahead':
+      return (
+        `a snapshot covers versions ${reason.offsetMs} ms ahead of this clock, over the max offset: ` +
+        'refused until the clocks agree'
+      );
   }
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.ts';
 import { ErrorCode, MeridianError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { emptyPeerStats, snapshotPeerStats, type MutablePeerStats, type PeerStats } from './peer-stats.ts';
+import type { ProgressTracker } from './progress-tracker.ts';
 import { runPullSession } from './pull-session.ts';
 import type { RegionClock } from './region-clock.ts';
 import type { ReplicationTransport } from './replication-port.ts';
@@ -26,6 +27,8 @@ export interface ReplicatorOptions {
   /** [0, 1), for backoff jitter. */
   readonly random: () => number;
   readonly tuning?: Partial<ReplicatorTuning>;
+  /** The region's progress matrix, fed with what each peer knows (see ReplicationBatch.progress). */
+  readonly progress?: ProgressTracker;
   /** Called synchronously for every event; it must not throw (an error is ignored). */
   readonly onEvent?: (event: ReplicatorEvent) => void;
 }
@@ -73,6 +76,7 @@ export function createReplicator(options: ReplicatorOptions): Replicator {
       stats,
       emit,
       idleTimeoutMs: tuning.idleTimeoutMs,
+      progress: options.progress,
     };
     let attempt = 0;
     while (!signal.aborted) {

@@ -1,5 +1,6 @@
 // The properties every run must end with: convergence, no acknowledged write lost, per-origin order in
-// every log, and exactly-once application. Each violation is a sentence naming regions, keys and seqs.
+// every log, and exactly-once application; and, where the log is collected, that collection happened.
+// Each violation is a sentence naming regions, keys and seqs.
 
 import type { JsonObject } from '../core/json.ts';
 import { compareVersions } from '../core/version.ts';
@@ -31,7 +32,10 @@ export async function checkInvariants(input: InvariantInput): Promise<string[]> 
   return [...(await checkDocuments(input)), ...(await checkLogs(input))];
 }
 
-/** (1) every region holds the same record for every key; (2) it is the newest acknowledged write. */
+/**
+ * (1) every region shows the same thing for every key; (2) it is the newest acknowledged write. A purged
+ * tombstone shows as nothing: a region may hold the newest write's tombstone, or nothing, when that is a delete.
+ */
 async function checkDocuments({ regions, acked, collection, keys }: InvariantInput): Promise<string[]> {
   const violations: string[] = [];
   for (const key of keys) {
@@ -45,7 +49,7 @@ async function checkDocuments({ regions, acked, collection, keys }: InvariantInp
       regions.map(async (r) => ({ region: r.name, doc: await r.store.get(collection, key) })),
     );
     const shown = held.map(({ region, doc }) => `${region}: ${describe(doc)}`);
-    if (new Set(held.map(({ doc }) => describe(doc))).size > 1) {
+    if (new Set(held.map(({ doc }) => visible(doc))).size > 1) {
       violations.push(`convergence: key '${key}' differs between regions (${shown.join('; ')})`);
     }
     for (const { region, doc } of held) {
@@ -61,7 +65,10 @@ async function checkDocuments({ regions, acked, collection, keys }: InvariantInp
   return violations;
 }
 
-/** (3) each origin's changes appear in seq order 1, 2, ... in every log; (4) each exactly once, all of them. */
+/**
+ * (3) each origin's changes appear in seq order in every log, from just after where the log was truncated
+ * (or a snapshot covered it) to the applied seq; (4) each exactly once, all of them.
+ */
 async function checkLogs({ regions, acked }: InvariantInput): Promise<string[]> {
   const violations: string[] = [];
   const byOrigin = new Map<string, AckedWrite[]>();
@@ -69,7 +76,8 @@ async function checkLogs({ regions, acked }: InvariantInput): Promise<string[]> 
   for (const writes of byOrigin.values()) writes.sort((a, b) => a.originSeq - b.originSeq);
   for (const region of regions) {
     const log = await region.store.readLog(0, Infinity);
-    const last = new Map<string, number>();
+    const truncated = await region.store.truncatedSeqs();
+    const last = new Map<string, number>(Object.entries(truncated));
     for (const entry of log) {
       const previous = last.get(entry.origin) ?? 0;
       if (entry.originSeq !== previous + 1) {
@@ -95,13 +103,36 @@ async function checkLogs({ regions, acked }: InvariantInput): Promise<string[]> 
         );
       }
     }
-    if (log.length !== acked.length) {
+    const expected = Object.entries(applied).reduce((n, [o, seq]) => n + seq - (truncated[o] ?? 0), 0);
+    if (log.length !== expected) {
       violations.push(
-        `exactly-once: ${region.name} logs ${log.length} changes, ${acked.length} writes were acknowledged`,
+        `exactly-once: ${region.name} logs ${log.length} changes, but applied minus truncated is ${expected}`,
       );
     }
   }
   return violations;
+}
+
+/**
+ * (5) collection is not a no-op: once every region has everything, every log is empty and every
+ * tombstone purged (for runs that collect).
+ */
+export async function checkCollected(regions: readonly CheckedRegion[]): Promise<string[]> {
+  const violations: string[] = [];
+  for (const region of regions) {
+    const { logEntries, tombstones } = await region.store.stats();
+    if (logEntries > 0 || tombstones > 0) {
+      violations.push(
+        `collection: ${region.name} still logs ${logEntries} changes and holds ${tombstones} tombstones after every region has everything`,
+      );
+    }
+  }
+  return violations;
+}
+
+/** What a reader sees: a live document's version and value, or that there is none. */
+function visible(doc: DocRecord | undefined): string {
+  return doc === undefined || doc.value === null ? 'nothing' : describe(doc);
 }
 
 function describe(doc: DocRecord | undefined): string {
@@ -110,6 +141,7 @@ function describe(doc: DocRecord | undefined): string {
 }
 
 function sameRecord(doc: DocRecord | undefined, write: AckedWrite | undefined): boolean {
-  if (doc === undefined || write === undefined) return doc === write;
+  if (doc === undefined) return write === undefined || write.value === null;
+  if (write === undefined) return false;
   return doc.version === write.version && JSON.stringify(doc.value) === JSON.stringify(write.value);
 }

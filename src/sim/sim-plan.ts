@@ -51,6 +51,12 @@ export interface NetworkPlan {
   readonly partitionHangs: boolean;
 }
 
+/** Log and tombstone collection in a run (virtual time): off in some seeds, fast in the others. */
+export interface RetentionPlan {
+  readonly gcIntervalMs: number;
+  readonly tombstoneGraceMs: number;
+}
+
 export interface SimPlan {
   readonly seed: number;
   readonly regions: readonly string[];
@@ -63,6 +69,8 @@ export interface SimPlan {
   /** How long after the fault window the regions have to converge. */
   readonly quietMs: number;
   readonly network: NetworkPlan;
+  /** Undefined: logs and tombstones are never collected in this run. */
+  readonly retention: RetentionPlan | undefined;
   readonly keys: readonly string[];
   readonly faults: readonly SimFault[];
   readonly writes: readonly PlannedWrite[];
@@ -104,6 +112,10 @@ export function makePlan(seed: number, available: readonly string[], random: Prn
     ] as const),
   }));
   writes.sort((a, b) => a.at - b.at);
+  // Drawn last, so that adding collection left the rest of each seed's plan as it was.
+  const retention: RetentionPlan | undefined = random.chance(0.75)
+    ? { gcIntervalMs: random.pick([200, 500, 1500]), tombstoneGraceMs: random.pick([0, 0, 300, 2000]) }
+    : undefined;
   return {
     seed,
     regions,
@@ -113,6 +125,7 @@ export function makePlan(seed: number, available: readonly string[], random: Prn
     faultWindowMs,
     quietMs: 60_000,
     network,
+    retention,
     keys: KEYS,
     faults,
     writes,
@@ -187,6 +200,9 @@ export function describePlan(plan: SimPlan): string[] {
     `fault window ${plan.faultWindowMs} ms, then up to ${plan.quietMs} ms quiet; ${plan.writes.length} writes on ${plan.keys.length} keys`,
     `network while faulty: break ${n.breakRate}, duplicate ${n.duplicateRate}, reorder ${n.reorderRate} per batch; ` +
       `partitioned connects ${n.partitionHangs ? 'hang' : 'are refused'}`,
+    plan.retention === undefined
+      ? 'no log or tombstone collection'
+      : `collection every ${plan.retention.gcIntervalMs} ms, tombstone grace ${plan.retention.tombstoneGraceMs} ms`,
     `faults (${plan.faults.length}):`,
   ];
   for (const f of plan.faults) lines.push(`  ${describeFault(f)}`);

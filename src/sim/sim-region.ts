@@ -12,8 +12,9 @@ import type { ReplicationSource } from '../replication/replication-port.ts';
 import { openRegionReplication, type RegionReplication } from '../replication/region-replication.ts';
 import type { ReplicatorEvent } from '../replication/replicator-events.ts';
 import type { Prng } from './prng.ts';
+import { auditPurges, type Purge } from './purge-audit.ts';
 import type { AckedWrite } from './sim-invariants.ts';
-import type { PlannedWrite } from './sim-plan.ts';
+import type { PlannedWrite, RetentionPlan } from './sim-plan.ts';
 import type { VirtualClock } from './virtual-clock.ts';
 
 /** Deliberate bugs a test injects to show the checker catches them. */
@@ -27,6 +28,9 @@ export interface SimBugs {
 export interface SimRegionOptions {
   readonly name: string;
   readonly upstream: readonly string[];
+  /** Every region of the run, this one included. */
+  readonly regions: readonly string[];
+  readonly retention: RetentionPlan | undefined;
   readonly clock: VirtualClock;
   readonly transport: MemoryTransport;
   readonly maxClockOffsetMs: number;
@@ -34,6 +38,8 @@ export interface SimRegionOptions {
   readonly collection: string;
   readonly trace: (line: string) => void;
   readonly bugs?: SimBugs;
+  /** Told of every tombstone the region purges, with what it had applied then (see purge-audit.ts). */
+  readonly onPurged?: (purge: Purge) => void;
 }
 
 export type WriteOutcome =
@@ -49,6 +55,8 @@ export interface SimRegion {
   skewMs: number;
   /** Writes are refused while set: draining before a wipe, or rebuilding after one. */
   holdWrites: boolean;
+  /** Every upstream peer has opened a stream to this incarnation (what the rebuild gate waits for). */
+  heardFromAllPeers(): boolean;
   source(): ReplicationSource | undefined;
   start(): Promise<void>;
   crash(): void;
@@ -66,6 +74,10 @@ export interface ReplicationTotals {
   refused: number;
   gaps: number;
   connects: number;
+  snapshotsInstalled: number;
+  snapshotsSent: number;
+  entriesTruncated: number;
+  tombstonesPurged: number;
 }
 
 export function createSimRegion(options: SimRegionOptions): SimRegion {
@@ -74,14 +86,8 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
   let running: RegionReplication | undefined;
   let starting = false;
   let incarnations = 0;
-  const totals: ReplicationTotals = {
-    applied: 0,
-    duplicate: 0,
-    superseded: 0,
-    refused: 0,
-    gaps: 0,
-    connects: 0,
-  };
+  let greeted = new Set<string>();
+  const totals: ReplicationTotals = emptyTotals();
   const physicalNow = () => clock.now() + region.skewMs;
 
   function onEvent(event: ReplicatorEvent): void {
@@ -97,7 +103,24 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
         );
         break;
       case 'connected':
+        greeted.add(event.peer);
         trace(`${name} connected to ${event.peer} (head ${event.senderHead})`);
+        break;
+      case 'snapshot':
+        totals.snapshotsInstalled++;
+        trace(
+          `${name} installed a snapshot of ${event.records} records from ${event.peer}: ${vector(event.applied)}`,
+        );
+        break;
+      case 'snapshot-sent':
+        totals.snapshotsSent++;
+        trace(`${name} sent a snapshot to ${event.peer} (it lacked ${event.origins.join(', ')})`);
+        break;
+      case 'collected':
+        totals.entriesTruncated += event.truncated;
+        totals.tombstonesPurged += event.purged;
+        if (event.truncated + event.purged > 0)
+          trace(`${name} collected ${event.truncated} log entries, ${event.purged} tombstones`);
         break;
       case 'disconnected':
         trace(
@@ -126,12 +149,14 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
     },
     skewMs: 0,
     holdWrites: false,
+    heardFromAllPeers: () => running !== undefined && options.upstream.every((peer) => greeted.has(peer)),
     source: () => running?.source,
 
     async start() {
       if (running !== undefined || starting) return;
       starting = true;
-      const store = options.bugs?.wrapStore?.(name, durable) ?? durable;
+      const wrapped = options.bugs?.wrapStore?.(name, durable) ?? durable;
+      const store = options.onPurged ? auditPurges(name, wrapped, options.onPurged) : wrapped;
       const regionClock = options.bugs?.wrapRegionClock
         ? options.bugs.wrapRegionClock(
             await loadRegionClock(store, {
@@ -142,17 +167,20 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
           )
         : undefined;
       const jitter = options.random.fork(incarnations++);
+      greeted = new Set();
       const replication = await openRegionReplication({
         region: name,
         store,
         transport,
         upstream: options.upstream,
+        regions: options.regions,
         clock: { now: physicalNow, sleep: (ms, signal) => clock.sleep(ms, signal) },
         random: jitter.next.bind(jitter),
         maxClockOffsetMs: options.maxClockOffsetMs,
         regionClock,
         sourceTuning: { maxBatchEntries: 8, maxBatchBytes: 4096, lingerMs: 5, heartbeatMs: 1000 },
         replicatorTuning: { backoffInitialMs: 100, backoffMaxMs: 2000, idleTimeoutMs: 3000 },
+        retentionTuning: options.retention ?? { gcIntervalMs: 0 },
         onEvent,
       });
       running = replication;
@@ -214,6 +242,27 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
     },
   };
   return region;
+}
+
+export function emptyTotals(): ReplicationTotals {
+  return {
+    applied: 0,
+    duplicate: 0,
+    superseded: 0,
+    refused: 0,
+    gaps: 0,
+    connects: 0,
+    snapshotsInstalled: 0,
+    snapshotsSent: 0,
+    entriesTruncated: 0,
+    tombstonesPurged: 0,
+  };
+}
+
+function vector(v: Readonly<Record<string, number>>): string {
+  return Object.entries(v)
+    .map(([origin, seq]) => `${origin}#${seq}`)
+    .join(' ');
 }
 
 function addTotals(totals: ReplicationTotals, peer: PeerStats): void {

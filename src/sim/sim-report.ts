@@ -27,11 +27,13 @@ export class SimTally {
   /** Seeds in which each thing happened at least once. */
   readonly seedsWith = new Map<string, number>();
   readonly catchUpMs: number[] = [];
+  readonly collectedAfterMs: number[] = [];
 
   add(result: SimResult): void {
     this.runs++;
     if (!result.ok) this.failed.push(result.seed);
     if (result.catchUpMs !== undefined) this.catchUpMs.push(result.catchUpMs);
+    if (result.collectedAfterMs !== undefined) this.collectedAfterMs.push(result.collectedAfterMs);
     const counts: Record<string, number> = {
       'writes acked': result.writes.acked,
       'writes refused (precondition)': result.writes.refused,
@@ -51,6 +53,11 @@ export class SimTally {
       'regions crashed and restarted': result.lifecycle.crashes,
       'regions wiped and rebuilt from peers': result.lifecycle.wipes,
       'wipes abandoned (writes not yet on a peer)': result.lifecycle.wipesAbandoned,
+      'log and tombstone collection on': result.plan.retention === undefined ? 0 : 1,
+      'log entries truncated': result.replication.entriesTruncated,
+      'tombstones purged': result.replication.tombstonesPurged,
+      'snapshots sent': result.replication.snapshotsSent,
+      'snapshots installed': result.replication.snapshotsInstalled,
     };
     // Crashes and wipes are counted as executed (above), not as planned.
     for (const fault of result.plan.faults) {
@@ -64,12 +71,16 @@ export class SimTally {
   }
 
   format(realMs: number): string {
-    const sorted = [...this.catchUpMs].sort((a, b) => a - b);
-    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    const spread = (values: readonly number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+      return `p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${sorted.at(-1) ?? 0} ms (virtual time)`;
+    };
     const lines = [
       `${this.runs} seeds, ${this.failed.length} failed${this.failed.length > 0 ? `: ${this.failed.slice(0, 20).join(', ')}` : ''}`,
       `real time ${(realMs / 1000).toFixed(1)} s (${(realMs / Math.max(1, this.runs)).toFixed(1)} ms per seed)`,
-      `converged after the fault window: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${sorted.at(-1) ?? 0} ms (virtual time)`,
+      `converged after the fault window: ${spread(this.catchUpMs)}`,
+      `logs empty and tombstones purged after converging: ${spread(this.collectedAfterMs)}`,
       'what happened (total, seeds where it happened):',
     ];
     for (const [name, total] of this.totals)

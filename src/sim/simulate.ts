@@ -6,10 +6,18 @@ import { upstreamPeers } from '../core/topology.ts';
 import { createMemoryTransport } from '../replication/memory-transport.ts';
 import { settle } from './drive.ts';
 import { createPrng } from './prng.ts';
-import { checkInvariants, type AckedWrite } from './sim-invariants.ts';
+import { checkCollected, checkInvariants, type AckedWrite } from './sim-invariants.ts';
+import { checkedSource } from './checked-source.ts';
+import { checkPurges, type Purge } from './purge-audit.ts';
 import { createSimNetwork, type SimNetworkCounters } from './sim-network.ts';
 import { describeFault, makePlan, type PlannedWrite, type SimFault, type SimPlan } from './sim-plan.ts';
-import { createSimRegion, type ReplicationTotals, type SimBugs, type SimRegion } from './sim-region.ts';
+import {
+  createSimRegion,
+  emptyTotals,
+  type ReplicationTotals,
+  type SimBugs,
+  type SimRegion,
+} from './sim-region.ts';
 import { createSimTrace } from './sim-trace.ts';
 import { createVirtualClock } from './virtual-clock.ts';
 
@@ -18,6 +26,8 @@ export const SIM_EPOCH = 1_750_000_000_000;
 const COLLECTION = 'docs';
 const CHECK_EVERY_MS = 500;
 const WIPE_RETRY_MS = 250;
+/** Once converged, a collecting run must have empty logs and no tombstones within this (virtual) time. */
+const COLLECT_WITHIN_MS = 15_000;
 
 export interface SimOptions {
   readonly seed: number;
@@ -39,6 +49,8 @@ export interface SimResult {
   readonly convergedAtMs: number | undefined;
   /** Virtual ms after the fault window until convergence. */
   readonly catchUpMs: number | undefined;
+  /** Virtual ms from convergence until every log was empty and every tombstone purged (collecting runs). */
+  readonly collectedAfterMs: number | undefined;
   readonly timersFired: number;
   readonly writes: { readonly acked: number; readonly refused: number; readonly skipped: number };
   /** Crashes and wipes as executed (a wipe waits for its region's writes to reach a peer, or is abandoned). */
@@ -59,13 +71,25 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   };
   const network = createSimNetwork({ plan: plan.network, matrix, random: createPrng(seed, 1), trace: log });
   const regions = new Map<string, SimRegion>();
-  const transport = createMemoryTransport({ clock, network, sources: (r) => regions.get(r)?.source() });
+  /** Broken promises the sources make as they stream (see checked-source.ts). */
+  const streamViolations: string[] = [];
+  const transport = createMemoryTransport({
+    clock,
+    network,
+    sources(r) {
+      const source = regions.get(r)?.source();
+      return source && checkedSource(r, source, (v) => streamViolations.push(v));
+    },
+  });
   const upstream = upstreamPeers(plan.regions, plan.topology);
+  const purges: Purge[] = [];
   const regionRandom = createPrng(seed, 2);
   for (const [i, name] of plan.regions.entries()) {
     const region = createSimRegion({
       name,
       upstream: upstream.get(name) ?? [],
+      regions: plan.regions,
+      retention: plan.retention,
       clock,
       transport,
       maxClockOffsetMs: plan.maxClockOffsetMs,
@@ -73,6 +97,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       collection: COLLECTION,
       trace: log,
       bugs: options.bugs,
+      onPurged: (purge) => purges.push(purge),
     });
     region.skewMs = plan.baseSkewMs[name] ?? 0;
     regions.set(name, region);
@@ -99,8 +124,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   async function write(planned: PlannedWrite, n: number): Promise<void> {
     const target = region(planned.region);
     if (rebuilding.has(target.name) && target.up) {
+      // As the rebuild gate does: every peer has answered (and told us how far our clock had gone), and
+      // our own writes are back, through the log or a snapshot.
       const applied = await target.store.appliedSeqs();
-      if ((applied[target.name] ?? 0) >= ownWrites(target.name)) {
+      if ((applied[target.name] ?? 0) >= ownWrites(target.name) && target.heardFromAllPeers()) {
         rebuilding.delete(target.name);
         target.holdWrites = false;
         log(`${target.name} has its own writes back: writes resume`);
@@ -210,25 +237,43 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
 
   const check = () =>
     checkInvariants({ regions: [...regions.values()], acked, collection: COLLECTION, keys: plan.keys });
+  const collected = () => checkCollected([...regions.values()]);
   const deadline = windowEnd + plan.quietMs;
   let timersFired = 0;
   let convergedAtMs: number | undefined;
+  let collectedAfterMs: number | undefined;
   await settle();
   while (clock.fireNext(deadline)) {
     timersFired++;
     await settle();
     if (!checkDue) continue;
     checkDue = false;
-    if (internalErrors.length === 0 && (await check()).length === 0) {
+    if (internalErrors.length > 0 || streamViolations.length > 0) break;
+    if (convergedAtMs === undefined) {
+      if ((await check()).length > 0) continue;
       convergedAtMs = elapsed();
+      log('converged');
+      if (plan.retention === undefined) break;
+    }
+    // A collecting run goes on until the logs are empty and the tombstones gone, or the time is up.
+    if ((await collected()).length === 0) {
+      collectedAfterMs = elapsed() - convergedAtMs;
+      log('collected');
       break;
     }
+    if (elapsed() - convergedAtMs >= COLLECT_WITHIN_MS) break;
   }
-  const violations = [...internalErrors];
+  const violations = [...internalErrors, ...streamViolations, ...checkPurges(purges, acked)];
   if (convergedAtMs === undefined) {
     violations.push(`not converged ${plan.quietMs} ms after the fault window:`, ...(await check()));
+  } else {
+    // Collecting must not have undone anything: the invariants still hold at the end.
+    violations.push(...(await check()));
+    if (plan.retention !== undefined && collectedAfterMs === undefined) {
+      violations.push(`not collected ${COLLECT_WITHIN_MS} ms after converging:`, ...(await collected()));
+    }
   }
-  log(convergedAtMs === undefined ? 'FAILED' : 'converged');
+  log(violations.length > 0 ? 'FAILED' : 'ok');
   const result: SimResult = {
     seed,
     ok: violations.length === 0,
@@ -239,6 +284,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     trace: trace.lines(),
     convergedAtMs,
     catchUpMs: convergedAtMs === undefined ? undefined : convergedAtMs - plan.faultWindowMs,
+    collectedAfterMs,
     timersFired,
     writes,
     lifecycle,
@@ -253,14 +299,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
 }
 
 function sumTotals(all: ReplicationTotals[]): ReplicationTotals {
-  const sum: ReplicationTotals = {
-    applied: 0,
-    duplicate: 0,
-    superseded: 0,
-    refused: 0,
-    gaps: 0,
-    connects: 0,
-  };
+  const sum = emptyTotals();
   for (const t of all) for (const k of Object.keys(sum) as (keyof ReplicationTotals)[]) sum[k] += t[k];
   return sum;
 }

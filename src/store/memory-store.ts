@@ -1,31 +1,51 @@
 // In-memory Store adapter for tests and the simulator: Maps, an array log, and a sorted set of live
 // keys per collection so that list pages by binary search.
 
+import { arraySnapshot } from './array-snapshot.ts';
 import { listStart } from './key-order.ts';
 import { SortedKeys } from './sorted-keys.ts';
-import type { ApplyResult, Change, DocRecord, ListOptions, LogEntry, Store, StoreStats } from './store.ts';
+import type {
+  ApplyResult,
+  Change,
+  DocRecord,
+  ListOptions,
+  LogEntry,
+  SnapshotPage,
+  Store,
+  StoreSnapshot,
+  StoreStats,
+} from './store.ts';
 import {
   appliedSeqOf,
+  changeCovered,
+  compareDocKeys,
   decodeValue,
   encodeValue,
+  maxVersion,
+  pageCovers,
+  pageVersionBound,
   preconditionHolds,
   remoteOrder,
   replacesCurrent,
   rowLimit,
   storeClosedError,
+  tombstonePurgeable,
 } from './store-semantics.ts';
 
-/** A record with its value kept as JSON text, so callers never share objects with the store. */
+/**
+ * A record with its value kept as JSON text, so callers never share objects with the store, and the
+ * seq of the change that wrote it (purges and snapshots decide by it).
+ */
 interface StoredDoc {
   readonly collection: string;
   readonly key: string;
   readonly value: string | null;
   readonly version: string;
   readonly origin: string;
+  readonly originSeq: number;
 }
 
 interface StoredEntry extends StoredDoc {
-  readonly originSeq: number;
   readonly position: number;
 }
 
@@ -37,10 +57,14 @@ interface Collection {
 
 export function createMemoryStore(): Store {
   const collections = new Map<string, Collection>();
-  const log: StoredEntry[] = [];
+  /** Entries in position order; truncation leaves holes in the positions, never reorders. */
+  let log: StoredEntry[] = [];
+  let head = 0;
   const applied = new Map<string, number>();
-  /** Per origin, the log position of each of its changes: index seq - 1 (an origin's seqs are 1, 2, ...). */
+  const truncated = new Map<string, number>();
+  /** Per origin, the log position of each of its changes still logged: index seq - truncated - 1. */
   const positionsByOrigin = new Map<string, number[]>();
+  let versionFloor: string | undefined;
   let closed = false;
 
   function checkOpen(): void {
@@ -64,14 +88,36 @@ export function createMemoryStore(): Store {
     if (wasLive && !isLive) c.liveKeys.delete(doc.key);
   }
 
-  function append(doc: StoredDoc, originSeq: number): StoredEntry {
-    const entry = { ...doc, originSeq, position: log.length + 1 };
+  function remove(doc: StoredDoc): void {
+    const c = collections.get(doc.collection);
+    if (c === undefined) return;
+    c.docs.delete(doc.key);
+    if (doc.value !== null) c.liveKeys.delete(doc.key);
+  }
+
+  function append(doc: StoredDoc): StoredEntry {
+    const entry = { ...doc, position: ++head };
     log.push(entry);
-    applied.set(doc.origin, originSeq);
+    applied.set(doc.origin, doc.originSeq);
     let positions = positionsByOrigin.get(doc.origin);
     if (positions === undefined) positionsByOrigin.set(doc.origin, (positions = []));
     positions.push(entry.position);
     return entry;
+  }
+
+  /** Drops the first `count` logged entries of `origin` (its oldest) from the log. */
+  function dropOldest(origin: string, count: number): StoredEntry[] {
+    const positions = positionsByOrigin.get(origin) ?? [];
+    const gone = new Set(positions.splice(0, count));
+    const dropped = log.filter((e) => gone.has(e.position));
+    log = log.filter((e) => !gone.has(e.position));
+    return dropped;
+  }
+
+  function allRecords(): Change[] {
+    const out: Change[] = [];
+    for (const c of collections.values()) for (const doc of c.docs.values()) out.push(toChange(doc));
+    return out.sort(compareDocKeys);
   }
 
   return {
@@ -105,17 +151,22 @@ export function createMemoryStore(): Store {
       if (!preconditionHolds(current, precondition)) {
         return { ok: false, current: current && toRecord(current) };
       }
-      const doc: StoredDoc = { ...pickDoc(write), value: encodeValue(write.value) };
+      const originSeq = (applied.get(write.origin) ?? 0) + 1;
+      const doc: StoredDoc = { ...pickDoc(write), value: encodeValue(write.value), originSeq };
       put(doc);
-      return { ok: true, entry: toEntry(append(doc, (applied.get(write.origin) ?? 0) + 1)) };
+      return { ok: true, entry: toEntry(append(doc)) };
     },
 
     async applyRemote(change: Change): Promise<ApplyResult> {
       checkOpen();
       const order = remoteOrder(applied.get(change.origin) ?? 0, change.originSeq);
       if (order !== 'next') return order;
-      const doc: StoredDoc = { ...pickDoc(change), value: encodeValue(change.value) };
-      append(doc, change.originSeq);
+      const doc: StoredDoc = {
+        ...pickDoc(change),
+        value: encodeValue(change.value),
+        originSeq: change.originSeq,
+      };
+      append(doc);
       if (!replacesCurrent(change.version, stored(change.collection, change.key))) return 'superseded';
       put(doc);
       return 'applied';
@@ -123,13 +174,13 @@ export function createMemoryStore(): Store {
 
     async readLog(after, limit) {
       checkOpen();
-      const start = Math.max(0, Math.floor(after));
+      const start = firstAfter(log, Math.floor(after));
       return log.slice(start, start + rowLimit(limit)).map(toEntry);
     },
 
     async logHead() {
       checkOpen();
-      return log.length;
+      return head;
     },
 
     async appliedSeqs() {
@@ -139,13 +190,87 @@ export function createMemoryStore(): Store {
 
     async positionAfter(covered) {
       checkOpen();
-      // The first uncovered entry of each origin is its change appliedSeq + 1; the earliest of those bounds p.
-      let firstUncovered = log.length + 1;
+      // The first uncovered logged entry of each origin is its change max(appliedSeq, truncated) + 1; the
+      // earliest of those bounds p.
+      let firstUncovered = head + 1;
       for (const [origin, positions] of positionsByOrigin) {
-        const position = positions[appliedSeqOf(covered, origin)];
+        const gone = truncated.get(origin) ?? 0;
+        const position = positions[Math.max(appliedSeqOf(covered, origin), gone) - gone];
         if (position !== undefined && position < firstUncovered) firstUncovered = position;
       }
       return firstUncovered - 1;
+    },
+
+    async truncatedSeqs() {
+      checkOpen();
+      return Object.fromEntries(truncated);
+    },
+
+    async truncateLog(watermark) {
+      checkOpen();
+      let removed = 0;
+      for (const [origin, seq] of applied) {
+        const gone = truncated.get(origin) ?? 0;
+        const upTo = Math.min(appliedSeqOf(watermark, origin), seq);
+        if (upTo <= gone) continue;
+        for (const entry of dropOldest(origin, upTo - gone)) {
+          versionFloor = maxVersion(versionFloor, entry.version);
+          removed++;
+        }
+        truncated.set(origin, upTo);
+      }
+      return removed;
+    },
+
+    async purgeTombstones(stable, options = {}) {
+      checkOpen();
+      let purged = 0;
+      for (const c of collections.values()) {
+        for (const doc of [...c.docs.values()]) {
+          if (!tombstonePurgeable(doc, stable, options.versionBelow)) continue;
+          remove(doc);
+          versionFloor = maxVersion(versionFloor, doc.version);
+          purged++;
+        }
+      }
+      return purged;
+    },
+
+    async versionFloor() {
+      checkOpen();
+      return versionFloor;
+    },
+
+    async openSnapshot(): Promise<StoreSnapshot> {
+      checkOpen();
+      return arraySnapshot({
+        applied: Object.fromEntries(applied),
+        head,
+        versionFloor,
+        records: allRecords(),
+      });
+    },
+
+    async installSnapshotPage(page: SnapshotPage) {
+      checkOpen();
+      for (const c of collections.values()) {
+        for (const doc of [...c.docs.values()]) {
+          if (pageCovers(page, doc) && changeCovered(page.applied, doc.origin, doc.originSeq)) remove(doc);
+        }
+      }
+      for (const record of page.records) {
+        if (!replacesCurrent(record.version, stored(record.collection, record.key))) continue;
+        put({ ...pickDoc(record), value: encodeValue(record.value), originSeq: record.originSeq });
+      }
+      versionFloor = maxVersion(versionFloor, pageVersionBound(page));
+      if (!page.last) return;
+      for (const origin of Object.keys(page.applied)) {
+        const seq = appliedSeqOf(page.applied, origin);
+        if (seq <= (applied.get(origin) ?? 0)) continue;
+        dropOldest(origin, Infinity);
+        applied.set(origin, seq);
+        truncated.set(origin, seq);
+      }
     },
 
     async stats(): Promise<StoreStats> {
@@ -165,8 +290,20 @@ export function createMemoryStore(): Store {
   };
 }
 
+/** The index of the first entry with a position above `after` (entries are in position order). */
+function firstAfter(log: readonly StoredEntry[], after: number): number {
+  let lo = 0;
+  let hi = log.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (log[mid]!.position <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The document fields of a write or change, without extras a caller's object may carry. */
-function pickDoc(doc: Omit<DocRecord, 'value'>): Omit<StoredDoc, 'value'> {
+function pickDoc(doc: Omit<DocRecord, 'value'>): Omit<DocRecord, 'value'> {
   return { collection: doc.collection, key: doc.key, version: doc.version, origin: doc.origin };
 }
 
@@ -174,6 +311,10 @@ function toRecord(doc: StoredDoc): DocRecord {
   return { ...pickDoc(doc), value: decodeValue(doc.value) };
 }
 
+function toChange(doc: StoredDoc): Change {
+  return { ...toRecord(doc), originSeq: doc.originSeq };
+}
+
 function toEntry(entry: StoredEntry): LogEntry {
-  return { ...toRecord(entry), originSeq: entry.originSeq, position: entry.position };
+  return { ...toChange(entry), position: entry.position };
 }

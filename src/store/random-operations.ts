@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import type { JsonObject } from '../core/json.ts';
 import { formatVersion } from '../core/version.ts';
-import type { Change, ListOptions, LocalWrite, Precondition, Store } from './store.ts';
+import { compareUtf8 } from './reference-store.ts';
+import type { Change, DocKey, ListOptions, LocalWrite, Precondition, SnapshotPage, Store } from './store.ts';
 
 export type Operation =
   | { readonly kind: 'writeLocal'; readonly write: LocalWrite; readonly precondition: Precondition }
@@ -13,6 +14,14 @@ export type Operation =
   | { readonly kind: 'list'; readonly collection: string; readonly options: ListOptions }
   | { readonly kind: 'readLog'; readonly after: number; readonly limit: number }
   | { readonly kind: 'positionAfter'; readonly applied: Readonly<Record<string, number>> }
+  | { readonly kind: 'truncateLog'; readonly watermark: Readonly<Record<string, number>> }
+  | {
+      readonly kind: 'purgeTombstones';
+      readonly stable: Readonly<Record<string, number>>;
+      readonly versionBelow?: string;
+    }
+  | { readonly kind: 'readSnapshot'; readonly pageSize: number }
+  | { readonly kind: 'installSnapshotPage'; readonly page: SnapshotPage }
   | { readonly kind: 'state' };
 
 export async function runOperation(store: Store, op: Operation): Promise<unknown> {
@@ -29,14 +38,42 @@ export async function runOperation(store: Store, op: Operation): Promise<unknown
       return store.readLog(op.after, op.limit);
     case 'positionAfter':
       return store.positionAfter(op.applied);
+    case 'truncateLog':
+      return store.truncateLog(op.watermark);
+    case 'purgeTombstones':
+      return store.purgeTombstones(op.stable, { versionBelow: op.versionBelow });
+    case 'readSnapshot':
+      return readSnapshot(store, op.pageSize);
+    case 'installSnapshotPage':
+      return store.installSnapshotPage(op.page);
     case 'state':
       return [
         await store.logHead(),
         await store.appliedSeqs(),
+        await store.truncatedSeqs(),
+        await store.versionFloor(),
         await store.stats(),
         await store.list('c1', { limit: 100 }),
         await store.list('c2', { limit: 100 }),
       ];
+  }
+}
+
+/** Every page of a snapshot, read `pageSize` records at a time, with what the snapshot reflects. */
+async function readSnapshot(store: Store, pageSize: number): Promise<unknown> {
+  const snap = await store.openSnapshot();
+  try {
+    const pages: Change[][] = [];
+    let after: DocKey | undefined;
+    for (;;) {
+      const page = await snap.read(after, pageSize);
+      pages.push(page);
+      after = page.at(-1) ?? after;
+      if (page.length < pageSize) break;
+    }
+    return [snap.applied, snap.head, snap.versionFloor, pages];
+  } finally {
+    await snap.close();
   }
 }
 
@@ -62,6 +99,32 @@ const precondition: fc.Arbitrary<Precondition> = fc.oneof(
   version.map((version) => ({ kind: 'version' as const, version })),
 );
 const doc = fc.record({ collection, key, value, version, origin });
+const seqs = fc.dictionary(origin, fc.integer({ min: -1, max: 5 }), { maxKeys: 3 });
+const docKey = fc.record({ collection, key });
+const byDocKey = (a: DocKey, b: DocKey) =>
+  compareUtf8(a.collection, b.collection) || compareUtf8(a.key, b.key);
+/** A well-formed page: records after `after`, in order, one per key. */
+const snapshotPage: fc.Arbitrary<SnapshotPage> = fc
+  .record({
+    applied: seqs,
+    versionFloor: fc.option(version, { nil: undefined }),
+    after: fc.option(docKey, { nil: undefined }),
+    records: fc.array(
+      fc
+        .record({ doc, originSeq: fc.integer({ min: 1, max: 5 }) })
+        .map(({ doc, originSeq }) => ({ ...doc, originSeq })),
+      { maxLength: 4 },
+    ),
+    last: fc.boolean(),
+  })
+  .map((page) => {
+    const after = page.after;
+    const records = page.records
+      .filter((r) => after === undefined || byDocKey(r, after) > 0)
+      .sort(byDocKey)
+      .filter((r, i, all) => i === 0 || byDocKey(all[i - 1]!, r) !== 0);
+    return { ...page, records };
+  });
 
 const weighted = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
 const operation: fc.Arbitrary<Operation> = fc.oneof(
@@ -106,6 +169,16 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
       applied: fc.dictionary(origin, fc.integer({ min: -1, max: 5 }), { maxKeys: 3 }),
     }),
   ),
+  weighted(1, fc.record({ kind: fc.constant('truncateLog'), watermark: seqs })),
+  weighted(
+    1,
+    fc.record(
+      { kind: fc.constant('purgeTombstones'), stable: seqs, versionBelow: version },
+      { requiredKeys: ['kind', 'stable'] },
+    ),
+  ),
+  weighted(1, fc.record({ kind: fc.constant('readSnapshot'), pageSize: fc.integer({ min: 1, max: 3 }) })),
+  weighted(1, fc.record({ kind: fc.constant('installSnapshotPage'), page: snapshotPage })),
   weighted(1, fc.constant({ kind: 'state' as const })),
 );
 

@@ -11,16 +11,24 @@ export function compareUtf8(a: string, b: string): number {
 }
 
 export function createReferenceStore(): Store {
-  let docs: DocRecord[] = [];
-  const log: LogEntry[] = [];
+  /** Each record as the change that wrote it. */
+  let docs: Change[] = [];
+  let log: LogEntry[] = [];
+  let head = 0;
+  const truncated: Record<string, number> = {};
+  let floor: string | undefined;
 
   const find = (collection: string, key: string) =>
     docs.find((d) => d.collection === collection && d.key === key);
-  const replace = (doc: DocRecord) => {
+  const replace = (doc: Change) => {
     docs = [...docs.filter((d) => !(d.collection === doc.collection && d.key === doc.key)), doc];
   };
   const lastSeq = (origin: string) =>
-    Math.max(0, ...log.filter((e) => e.origin === origin).map((e) => e.originSeq));
+    Math.max(truncated[origin] ?? 0, ...log.filter((e) => e.origin === origin).map((e) => e.originSeq));
+  const origins = () => [...new Set([...Object.keys(truncated), ...log.map((e) => e.origin)])];
+  const raise = (version: string | undefined) => {
+    if (version !== undefined && (floor === undefined || version > floor)) floor = version;
+  };
   const record = (c: Change | DocRecord): DocRecord => ({
     collection: c.collection,
     key: c.key,
@@ -28,18 +36,25 @@ export function createReferenceStore(): Store {
     version: c.version,
     origin: c.origin,
   });
+  const withSeq = (c: DocRecord, originSeq: number): Change => ({ ...record(c), originSeq });
+  const covered = (applied: Readonly<Record<string, number>>, d: Change) =>
+    d.originSeq > 0 && d.originSeq <= appliedSeqOf(applied, d.origin);
+  const byDocKey = (a: Change, b: Change) =>
+    compareUtf8(a.collection, b.collection) || compareUtf8(a.key, b.key);
 
   return {
     kind: 'reference',
     async get(collection, key) {
-      return find(collection, key);
+      const doc = find(collection, key);
+      return doc && record(doc);
     },
     async list(collection, { prefix = '', after, limit }) {
       return docs
         .filter((d) => d.collection === collection && d.value !== null && d.key.startsWith(prefix))
         .filter((d) => after === undefined || compareUtf8(d.key, after) > 0)
         .sort((a, b) => compareUtf8(a.key, b.key))
-        .slice(0, Math.max(0, limit));
+        .slice(0, Math.max(0, limit))
+        .map(record);
     },
     async writeLocal(write, precondition) {
       const current = find(write.collection, write.key);
@@ -47,34 +62,97 @@ export function createReferenceStore(): Store {
         precondition.kind === 'none' ||
         (precondition.kind === 'version' && current?.version === precondition.version) ||
         (precondition.kind === 'absent' && (current === undefined || current.value === null));
-      if (!passes) return { ok: false, current };
-      const entry = { ...record(write), originSeq: lastSeq(write.origin) + 1, position: log.length + 1 };
+      if (!passes) return { ok: false, current: current && record(current) };
+      const entry = { ...record(write), originSeq: lastSeq(write.origin) + 1, position: ++head };
       log.push(entry);
-      replace(record(write));
+      replace(withSeq(write, entry.originSeq));
       return { ok: true, entry };
     },
     async applyRemote(change) {
       const last = lastSeq(change.origin);
       if (change.originSeq <= last) return 'duplicate';
       if (change.originSeq > last + 1) return 'gap';
-      log.push({ ...record(change), originSeq: change.originSeq, position: log.length + 1 });
+      log.push({ ...record(change), originSeq: change.originSeq, position: ++head });
       const current = find(change.collection, change.key);
       if (current !== undefined && !(change.version > current.version)) return 'superseded';
-      replace(record(change));
+      replace(withSeq(change, change.originSeq));
       return 'applied';
     },
     async readLog(after, limit) {
       return log.filter((e) => e.position > after).slice(0, Math.max(0, limit));
     },
     async logHead() {
-      return log.length;
+      return head;
     },
     async appliedSeqs() {
-      return Object.fromEntries(log.map((e) => [e.origin, lastSeq(e.origin)]));
+      return Object.fromEntries(origins().map((origin) => [origin, lastSeq(origin)]));
     },
     async positionAfter(applied) {
       const first = log.find((e) => e.originSeq > appliedSeqOf(applied, e.origin));
-      return first === undefined ? log.length : first.position - 1;
+      return first === undefined ? head : first.position - 1;
+    },
+    async truncatedSeqs() {
+      return Object.fromEntries(Object.entries(truncated).filter(([, seq]) => seq > 0));
+    },
+    async truncateLog(watermark) {
+      let removed = 0;
+      for (const origin of origins()) {
+        const upTo = Math.min(appliedSeqOf(watermark, origin), lastSeq(origin));
+        if (upTo <= (truncated[origin] ?? 0)) continue;
+        const gone = log.filter((e) => e.origin === origin && e.originSeq <= upTo);
+        for (const e of gone) raise(e.version);
+        removed += gone.length;
+        log = log.filter((e) => !gone.includes(e));
+        truncated[origin] = upTo;
+      }
+      return removed;
+    },
+    async purgeTombstones(stable, { versionBelow } = {}) {
+      const gone = docs.filter(
+        (d) =>
+          d.value === null && covered(stable, d) && (versionBelow === undefined || d.version < versionBelow),
+      );
+      for (const d of gone) raise(d.version);
+      docs = docs.filter((d) => !gone.includes(d));
+      return gone.length;
+    },
+    async versionFloor() {
+      return floor;
+    },
+    async openSnapshot() {
+      const records = [...docs].sort(byDocKey);
+      const applied = Object.fromEntries(origins().map((origin) => [origin, lastSeq(origin)]));
+      const at = { applied, head, versionFloor: floor };
+      return {
+        ...at,
+        async read(after, limit) {
+          return records
+            .filter((r) => after === undefined || byDocKey(r, { ...r, ...after }) > 0)
+            .slice(0, Math.max(0, limit))
+            .map((r) => ({ ...r }));
+        },
+        async close() {},
+      };
+    },
+    async installSnapshotPage(page) {
+      const end = page.records.at(-1);
+      const inRange = (d: Change) =>
+        (page.after === undefined || byDocKey(d, { ...d, ...page.after }) > 0) &&
+        (page.last || (end !== undefined && byDocKey(d, end) <= 0));
+      docs = docs.filter((d) => !(inRange(d) && covered(page.applied, d)));
+      for (const r of page.records) {
+        const current = find(r.collection, r.key);
+        if (current === undefined || r.version > current.version) replace(withSeq(r, r.originSeq));
+        raise(r.version);
+      }
+      raise(page.versionFloor);
+      if (!page.last) return;
+      for (const origin of Object.keys(page.applied)) {
+        const seq = appliedSeqOf(page.applied, origin);
+        if (seq <= lastSeq(origin)) continue;
+        log = log.filter((e) => e.origin !== origin);
+        truncated[origin] = seq;
+      }
     },
     async stats() {
       const live = docs.filter((d) => d.value !== null).length;

@@ -6,22 +6,26 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCode, MeridianError } from '../core/errors.ts';
 import { listStart, prefixUpperBound } from './key-order.ts';
+import { closeReader, openSqliteSnapshot } from './sqlite-snapshot.ts';
+import { DOC_COLUMNS, toRecord, type DocRow, type LogRow } from './sqlite-rows.ts';
 import type {
   ApplyResult,
   Change,
-  DocRecord,
   ListOptions,
   LocalWrite,
   LogEntry,
   Precondition,
+  SnapshotPage,
   Store,
   StoreStats,
   WriteResult,
 } from './store.ts';
 import {
-  decodeValue,
+  appliedSeqOf,
   normalizeApplied,
   encodeValue,
+  maxVersion,
+  pageVersionBound,
   preconditionHolds,
   remoteOrder,
   replacesCurrent,
@@ -66,22 +70,22 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (origin, origin_seq)
    ) STRICT;
    CREATE TABLE applied (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID;`,
+  // Log truncation, tombstone purges and snapshots: each document remembers the seq of the change that
+  // wrote it (backfilled from the log, which was never truncated before this migration), each origin how
+  // far its log was truncated, and `meta` the version floor.
+  `ALTER TABLE docs ADD COLUMN origin_seq INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX log_origin_version ON log (origin, version);
+   UPDATE docs SET origin_seq = coalesce(
+     (SELECT log.origin_seq FROM log WHERE log.origin = docs.origin AND log.version = docs.version), 0);
+   DROP INDEX log_origin_version;
+   CREATE INDEX docs_tombstones ON docs (origin, origin_seq) WHERE value IS NULL;
+   ALTER TABLE applied ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;`,
 ];
 
-interface DocRow {
-  readonly collection: string;
-  readonly key: string;
-  readonly value: string | null;
-  readonly version: string;
-  readonly origin: string;
-}
-
-interface LogRow extends DocRow {
-  readonly originSeq: number;
-  readonly position: number;
-}
-
-const DOC_COLUMNS = 'collection, key, value, version, origin';
+/** `origin_seq` covered by the JSON vector in parameter @covered (normalized first, see appliedSeqOf). */
+const COVERED =
+  'origin_seq > 0 AND origin_seq <= coalesce((SELECT value FROM json_each(@covered) WHERE key = docs.origin), 0)';
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const { path, synchronous = 'normal' } = options;
@@ -100,10 +104,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const getDoc = db.prepare<[string, string], DocRow>(
     `SELECT ${DOC_COLUMNS} FROM docs WHERE collection = ? AND key = ?`,
   );
-  const upsertDoc = db.prepare<[string, string, string | null, string, string]>(
-    `INSERT INTO docs (${DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (collection, key) DO UPDATE
-     SET value = excluded.value, version = excluded.version, origin = excluded.origin`,
+  const upsertDoc = db.prepare<[string, string, string | null, string, string, number]>(
+    `INSERT INTO docs (${DOC_COLUMNS}, origin_seq) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value, version = excluded.version,
+       origin = excluded.origin, origin_seq = excluded.origin_seq`,
   );
   const insertLog = db.prepare<[string, string, string | null, string, string, number]>(
     `INSERT INTO log (${DOC_COLUMNS}, origin_seq) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -112,19 +116,53 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const setApplied = db.prepare<[string, number]>(
     'INSERT INTO applied (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq',
   );
-  const allApplied = db.prepare<[], { origin: string; seq: number }>('SELECT origin, seq FROM applied');
+  const allApplied = db.prepare<[], { origin: string; seq: number; truncated: number }>(
+    'SELECT origin, seq, truncated FROM applied',
+  );
+  const setTruncated = db.prepare<[number, string]>('UPDATE applied SET truncated = ? WHERE origin = ?');
+  const moveApplied = db.prepare<[string, number, number]>(
+    `INSERT INTO applied (origin, seq, truncated) VALUES (?, ?, ?)
+     ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, truncated = excluded.truncated`,
+  );
+  const truncateOrigin = db.prepare<[string, number], { version: string }>(
+    'DELETE FROM log WHERE origin = ? AND origin_seq <= ? RETURNING version',
+  );
+  const dropOrigin = db.prepare<[string]>('DELETE FROM log WHERE origin = ?');
+  const purge = db.prepare<[{ covered: string; below: string | null }], { version: string }>(
+    `DELETE FROM docs WHERE value IS NULL AND ${COVERED} AND (@below IS NULL OR version < @below)
+     RETURNING version`,
+  );
+  const getFloor = db.prepare<[], string>("SELECT value FROM meta WHERE name = 'version_floor'").pluck();
+  const raiseFloor = db.prepare<[string]>(
+    `INSERT INTO meta (name, value) VALUES ('version_floor', ?)
+     ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`,
+  );
+  // One statement per shape of page range, so the (collection, key) primary key bounds the delete.
+  const dropCovered = (lower: boolean, upper: boolean) =>
+    db.prepare<[Record<string, string>]>(
+      `DELETE FROM docs WHERE ${COVERED}
+       ${lower ? 'AND (collection, key) > (@fromCollection, @fromKey)' : ''}
+       ${upper ? 'AND (collection, key) <= (@toCollection, @toKey)' : ''}`,
+    );
+  const dropCoveredIn = [
+    [dropCovered(false, false), dropCovered(false, true)],
+    [dropCovered(true, false), dropCovered(true, true)],
+  ] as const;
   const readLog = db.prepare<[number, number], LogRow>(
     `SELECT ${DOC_COLUMNS}, origin_seq AS originSeq, position FROM log
      WHERE position > ? ORDER BY position LIMIT ?`,
   );
-  const logHead = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM log').pluck();
-  // For each origin in the log, its first change the puller lacks (seq applied + 1); the earliest of those,
-  // or NULL when the puller lacks nothing. The correlated subquery pins one UNIQUE (origin, origin_seq)
-  // index probe per origin: written as a plain join, SQLite walks the log by position instead (O(n)).
+  // AUTOINCREMENT keeps the highest position ever used in sqlite_sequence, even once the log is truncated.
+  const logHead = db
+    .prepare<[], number>("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0)")
+    .pluck();
+  // For each origin in the log, its first logged change the puller lacks (seq max(applied, truncated) + 1);
+  // the earliest of those, or NULL when the puller lacks nothing. The correlated subquery pins one UNIQUE
+  // (origin, origin_seq) index probe per origin: as a plain join, SQLite walks the log by position (O(n)).
   const firstUncovered = db
     .prepare<[string], number | null>(
-      `SELECT min((SELECT log.position FROM log
-                   WHERE log.origin = applied.origin AND log.origin_seq = coalesce(covered.value, 0) + 1))
+      `SELECT min((SELECT log.position FROM log WHERE log.origin = applied.origin
+                     AND log.origin_seq = max(coalesce(covered.value, 0), applied.truncated) + 1))
        FROM applied LEFT JOIN json_each(?) AS covered ON covered.key = applied.origin`,
     )
     .pluck();
@@ -157,8 +195,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return Number(lastInsertRowid);
   }
 
-  function put(doc: DocRow): void {
-    upsertDoc.run(doc.collection, doc.key, doc.value, doc.version, doc.origin);
+  function put(doc: DocRow, originSeq: number): void {
+    upsertDoc.run(doc.collection, doc.key, doc.value, doc.version, doc.origin, originSeq);
   }
 
   const writeLocal = db.transaction((write: LocalWrite, precondition: Precondition): WriteResult => {
@@ -169,7 +207,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const doc = toRow(write);
     const originSeq = (getApplied.get(write.origin) ?? 0) + 1;
     const position = append(doc, originSeq);
-    put(doc);
+    put(doc, originSeq);
     return { ok: true, entry: { ...toRecord(doc), originSeq, position } };
   });
 
@@ -179,9 +217,65 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const doc = toRow(change);
     append(doc, change.originSeq);
     if (!replacesCurrent(change.version, getDoc.get(change.collection, change.key))) return 'superseded';
-    put(doc);
+    put(doc, change.originSeq);
     return 'applied';
   });
+
+  const truncateLog = db.transaction((watermark: Readonly<Record<string, number>>): number => {
+    let removed = 0;
+    for (const { origin, seq, truncated } of allApplied.all()) {
+      const upTo = Math.min(appliedSeqOf(watermark, origin), seq);
+      if (upTo <= truncated) continue;
+      const gone = truncateOrigin.all(origin, upTo);
+      const highest = gone.reduce<string | undefined>((max, row) => maxVersion(max, row.version), undefined);
+      if (highest !== undefined) raiseFloor.run(highest);
+      removed += gone.length;
+      setTruncated.run(upTo, origin);
+    }
+    return removed;
+  });
+
+  const purgeTombstones = db.transaction(
+    (stable: Readonly<Record<string, number>>, versionBelow: string | undefined): number => {
+      const purged = purge.all({
+        covered: JSON.stringify(normalizeApplied(stable)),
+        below: versionBelow ?? null,
+      });
+      const highest = purged.reduce<string | undefined>(
+        (max, row) => maxVersion(max, row.version),
+        undefined,
+      );
+      if (highest !== undefined) raiseFloor.run(highest);
+      return purged.length;
+    },
+  );
+
+  const installSnapshotPage = db.transaction((page: SnapshotPage): void => {
+    const covered = JSON.stringify(normalizeApplied(page.applied));
+    const end = page.last ? undefined : page.records.at(-1);
+    if (page.last || end !== undefined) {
+      const { after } = page;
+      const range: Record<string, string> = { covered };
+      if (after) Object.assign(range, { fromCollection: after.collection, fromKey: after.key });
+      if (end) Object.assign(range, { toCollection: end.collection, toKey: end.key });
+      dropCoveredIn[after ? 1 : 0][end ? 1 : 0].run(range);
+    }
+    for (const record of page.records) {
+      if (!replacesCurrent(record.version, getDoc.get(record.collection, record.key))) continue;
+      put(toRow(record), record.originSeq);
+    }
+    const bound = pageVersionBound(page);
+    if (bound !== undefined) raiseFloor.run(bound);
+    if (!page.last) return;
+    for (const [origin, seq] of Object.entries(normalizeApplied(page.applied))) {
+      if (seq <= (getApplied.get(origin) ?? 0)) continue;
+      dropOrigin.run(origin);
+      moveApplied.run(origin, seq, seq);
+    }
+  });
+
+  /** Read connections of open snapshots, closed with the store. */
+  const readers = new Set<Database.Database>();
 
   let closed = false;
   function checkOpen(): void {
@@ -242,6 +336,41 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return Object.fromEntries(allApplied.all().map((row) => [row.origin, row.seq]));
     },
 
+    async truncatedSeqs() {
+      checkOpen();
+      return Object.fromEntries(
+        allApplied
+          .all()
+          .filter((row) => row.truncated > 0)
+          .map((row) => [row.origin, row.truncated]),
+      );
+    },
+
+    async truncateLog(watermark) {
+      checkOpen();
+      return truncateLog.immediate(watermark);
+    },
+
+    async purgeTombstones(stable, options = {}) {
+      checkOpen();
+      return purgeTombstones.immediate(stable, options.versionBelow);
+    },
+
+    async versionFloor() {
+      checkOpen();
+      return getFloor.get();
+    },
+
+    async openSnapshot() {
+      checkOpen();
+      return openSqliteSnapshot(db, path, readers);
+    },
+
+    async installSnapshotPage(page) {
+      checkOpen();
+      installSnapshotPage.immediate(page);
+    },
+
     async positionAfter(covered) {
       checkOpen();
       const first = firstUncovered.get(JSON.stringify(normalizeApplied(covered)));
@@ -256,6 +385,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async close() {
       if (closed) return;
       closed = true;
+      for (const reader of [...readers]) closeReader(reader, readers);
       db.close();
     },
   };
@@ -285,15 +415,5 @@ function toRow(doc: LocalWrite | Change): DocRow {
     value: encodeValue(doc.value),
     version: doc.version,
     origin: doc.origin,
-  };
-}
-
-function toRecord(row: DocRow): DocRecord {
-  return {
-    collection: row.collection,
-    key: row.key,
-    value: decodeValue(row.value),
-    version: row.version,
-    origin: row.origin,
   };
 }

@@ -4,66 +4,27 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { JsonObject } from '../core/json.ts';
-import { formatVersion } from '../core/version.ts';
+import {
+  ABSENT,
+  C,
+  change,
+  ifVersion,
+  keys,
+  LOCAL,
+  mustWrite,
+  NONE,
+  put,
+  REMOTE,
+  snapshot,
+  v,
+  type StoreFixture,
+} from './conformance-support.ts';
 import { operations, runOperation } from './random-operations.ts';
 import { compareUtf8, createReferenceStore } from './reference-store.ts';
-import type { Change, ListOptions, LocalWrite, Precondition, Store } from './store.ts';
+import { retentionConformance } from './retention-conformance.ts';
+import type { Store } from './store.ts';
 
-export interface StoreFixture {
-  readonly store: Store;
-  /** Opens the same data again; the test closes `store` first. Absent for stores that keep nothing. */
-  readonly reopen?: () => Promise<Store>;
-  /** Closes whatever the fixture opened and removes whatever it created. */
-  readonly cleanup: () => Promise<void>;
-}
-
-const C = 'items';
-const LOCAL = 'us-east-1';
-const REMOTE = 'eu-west-1';
-
-/** A version at logical time `clock`; larger clocks win. */
-function v(clock: number, region = LOCAL): string {
-  return formatVersion({ wall: clock, counter: 0 }, region);
-}
-
-function put(key: string, value: JsonObject | null, clock: number, origin = LOCAL): LocalWrite {
-  return { collection: C, key, value, version: v(clock, origin), origin };
-}
-
-function change(
-  origin: string,
-  originSeq: number,
-  key: string,
-  value: JsonObject | null,
-  clock: number,
-): Change {
-  return { collection: C, key, value, version: v(clock, origin), origin, originSeq };
-}
-
-const NONE: Precondition = { kind: 'none' };
-const ABSENT: Precondition = { kind: 'absent' };
-const ifVersion = (version: string): Precondition => ({ kind: 'version', version });
-
-async function mustWrite(store: Store, write: LocalWrite, precondition = NONE) {
-  const result = await store.writeLocal(write, precondition);
-  assert.ok(result.ok, `write ${write.key} was refused`);
-  return result.entry;
-}
-
-async function keys(store: Store, options: Partial<ListOptions> = {}, collection = C): Promise<string[]> {
-  return (await store.list(collection, { limit: 10_000, ...options })).map((d) => d.key);
-}
-
-/** Everything a caller can observe, to show that an operation changed nothing (or survived a reopen). */
-async function snapshot(store: Store, collections = [C]) {
-  return {
-    docs: await Promise.all(collections.map((c) => store.list(c, { limit: 10_000 }))),
-    log: await store.readLog(0, 10_000),
-    head: await store.logHead(),
-    applied: await store.appliedSeqs(),
-    stats: await store.stats(),
-  };
-}
+export type { StoreFixture } from './conformance-support.ts';
 
 export function storeConformance(name: string, makeStore: () => Promise<StoreFixture>): void {
   async function withFixture(body: (fixture: StoreFixture) => Promise<void>): Promise<void> {
@@ -510,6 +471,8 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
           assert.equal(await reopened.applyRemote(change(REMOTE, 2, 'x', { n: 1 }, 9)), 'duplicate');
         }));
     });
+
+    retentionConformance({ group, test, withFixture });
 
     void it('agrees with a reference model on random operation sequences', () =>
       fc.assert(

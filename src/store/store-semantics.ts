@@ -4,7 +4,8 @@
 import { ErrorCode, MeridianError } from '../core/errors.ts';
 import { isJsonObject, type JsonObject } from '../core/json.ts';
 import { compareVersions } from '../core/version.ts';
-import type { Precondition } from './store.ts';
+import { compareKeys } from './key-order.ts';
+import type { DocKey, Precondition, SnapshotPage } from './store.ts';
 
 /** The parts of a stored record the rules look at; adapters pass their own row shapes. */
 export interface StoredVersion {
@@ -46,6 +47,63 @@ export function normalizeApplied(applied: Readonly<Record<string, number>>): Rec
   const out: Record<string, number> = {};
   for (const origin of Object.keys(applied)) out[origin] = appliedSeqOf(applied, origin);
   return out;
+}
+
+/**
+ * Whether the change (origin, originSeq) that wrote a record is among those `applied` covers. A record
+ * whose seq is unknown (0) is never covered, so neither a purge nor a snapshot removes it.
+ */
+export function changeCovered(
+  applied: Readonly<Record<string, number>>,
+  origin: string,
+  originSeq: number,
+): boolean {
+  return originSeq > 0 && originSeq <= appliedSeqOf(applied, origin);
+}
+
+/** Whether a tombstone may go, given the stable seqs and the optional version bound of purgeTombstones. */
+export function tombstonePurgeable(
+  record: {
+    readonly value: unknown;
+    readonly version: string;
+    readonly origin: string;
+    readonly originSeq: number;
+  },
+  stable: Readonly<Record<string, number>>,
+  versionBelow: string | undefined,
+): boolean {
+  return (
+    record.value === null &&
+    changeCovered(stable, record.origin, record.originSeq) &&
+    (versionBelow === undefined || compareVersions(record.version, versionBelow) < 0)
+  );
+}
+
+/** (collection, key) order by code points, the order snapshots are read and installed in. */
+export function compareDocKeys(a: DocKey, b: DocKey): number {
+  return compareKeys(a.collection, b.collection) || compareKeys(a.key, b.key);
+}
+
+/** The key range a snapshot page covers: after `after`, up to its last record or, on the last page, the end. */
+export function pageCovers(page: SnapshotPage, doc: DocKey): boolean {
+  if (page.after !== undefined && compareDocKeys(doc, page.after) <= 0) return false;
+  if (page.last) return true;
+  const end = page.records.at(-1);
+  return end !== undefined && compareDocKeys(doc, end) <= 0;
+}
+
+/** The larger of two versions, either possibly absent. */
+export function maxVersion(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return compareVersions(a, b) >= 0 ? a : b;
+}
+
+/** The largest version among a page's records and its floor: every version the snapshot covers is at or below it. */
+export function pageVersionBound(page: SnapshotPage): string | undefined {
+  let bound = page.versionFloor;
+  for (const record of page.records) bound = maxVersion(bound, record.version);
+  return bound;
 }
 
 /** Last-write-wins: a change replaces the document only with a strictly larger version. */

@@ -62,6 +62,46 @@ export interface ListOptions {
   readonly limit: number;
 }
 
+/** Where a record sits in the (collection, key) order that snapshots are read and installed in. */
+export interface DocKey {
+  readonly collection: string;
+  readonly key: string;
+}
+
+/**
+ * A consistent, read-only view of a store, for serving a snapshot: every record (tombstones included)
+ * as it was at one moment, with the applied vector and log head of that moment. Adapters hold a read
+ * transaction (or a copy) open until `close`.
+ */
+export interface StoreSnapshot {
+  /** Per origin, the highest originSeq the records reflect: the store's applied vector at that moment. */
+  readonly applied: Readonly<Record<string, number>>;
+  /** The log head at that moment: every entry at or before it is reflected, every entry after it is newer. */
+  readonly head: number;
+  /** The store's version floor at that moment (see Store.versionFloor). */
+  readonly versionFloor: string | undefined;
+  /**
+   * Up to `limit` records after `after` (from the start when undefined), in (collection, key) order by
+   * UTF-8 bytes, each as the change that wrote it (its origin and originSeq).
+   */
+  read(after: DocKey | undefined, limit: number): Promise<Change[]>;
+  /** Releases the view. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * One page of a peer's snapshot, as Store.installSnapshotPage receives it. Pages of one snapshot share
+ * `applied` and `versionFloor`; each covers the keys after `after` (from the start when undefined) up to
+ * its last record, and the last page covers every key after that too.
+ */
+export interface SnapshotPage {
+  readonly applied: Readonly<Record<string, number>>;
+  readonly versionFloor: string | undefined;
+  readonly after: DocKey | undefined;
+  readonly records: readonly Change[];
+  readonly last: boolean;
+}
+
 export interface StoreStats {
   readonly documents: number;
   readonly tombstones: number;
@@ -91,6 +131,43 @@ export interface Store {
    * all are. Values that are not whole non-negative numbers count as 0 (see appliedSeqOf).
    */
   positionAfter(applied: Readonly<Record<string, number>>): Promise<number>;
+  /**
+   * Per origin, the highest originSeq whose entry is no longer in this log, because truncateLog removed it
+   * or a snapshot covered it; an absent origin counts as 0. The log holds each origin's entries from this
+   * seq + 1 to its applied seq, in order, without a gap.
+   */
+  truncatedSeqs(): Promise<Record<string, number>>;
+  /**
+   * Removes the log entries with originSeq <= watermark[origin] (read as appliedSeqOf does, and never
+   * past the applied seq) and returns how many. Positions are never reused: logHead does not move.
+   */
+  truncateLog(watermark: Readonly<Record<string, number>>): Promise<number>;
+  /**
+   * Removes tombstones whose change is at or below stable[origin] and, when given, whose version is below
+   * `versionBelow`; returns how many. The caller decides what is stable (see docs/INTERNALS.md).
+   */
+  purgeTombstones(
+    stable: Readonly<Record<string, number>>,
+    options?: { readonly versionBelow?: string },
+  ): Promise<number>;
+  /**
+   * The highest version this store applied that it may no longer hold in its log: the largest version
+   * truncated, purged or installed from a snapshot. With the last log entry of each origin it bounds
+   * every version ever applied here, which is where a restarted clock resumes.
+   */
+  versionFloor(): Promise<string | undefined>;
+  /** A consistent view of every record, to serve as a snapshot. */
+  openSnapshot(): Promise<StoreSnapshot>;
+  /**
+   * Installs one page of a peer's snapshot, atomically: within the page's key range, records whose change
+   * the snapshot covers (originSeq <= applied[origin]) and that the page lacks are removed (the peer
+   * purged a newer tombstone), then each page record replaces the local one by last-write-wins. The last
+   * page also completes the snapshot: each origin's applied seq becomes at least the snapshot's, and an
+   * origin moved forward loses its log entries (its truncated seq becomes the snapshot's). Installing a
+   * page again, or crashing before the last page, leaves a correct store (the applied vector moves only
+   * with the last page, so the puller pulls, and gets a snapshot, again).
+   */
+  installSnapshotPage(page: SnapshotPage): Promise<void>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
 }
