@@ -11,8 +11,13 @@ import { request } from 'undici';
 /** The `meridian` entry point, so children run exactly this checkout's code. */
 export const MERIDIAN_BIN = fileURLToPath(new URL('../../bin/meridian.js', import.meta.url));
 
+/**
+ * The command that runs `meridian ARGS` as a child. MERIDIAN_NODE_ARGS adds flags to every child's node
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile each region), which NODE_OPTIONS does not allow.
+ */
 export function meridianCommand(args: readonly string[]): string[] {
-  return [process.execPath, MERIDIAN_BIN, ...args];
+  const nodeArgs = process.env['MERIDIAN_NODE_ARGS']?.split(/\s+/).filter(Boolean) ?? [];
+  return [process.execPath, ...nodeArgs, MERIDIAN_BIN, ...args];
 }
 
 /** Starts `command` in its own process group (Ctrl-C on the terminal reaches only the supervisor). */

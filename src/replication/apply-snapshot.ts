@@ -35,7 +35,7 @@ export async function applySnapshotPart(
     last: part.last,
   };
   // Every change the snapshot covers is at or below this bound, including tombstones the peer purged:
-  // our clock must pass it before our store holds the page, as for a single change (see applyEntry).
+  // our clock must pass it before our store holds the page, as for a single change (see applyEntries).
   const bound = pageVersionBound(page);
   if (bound !== undefined) {
     const receipt = ctx.regionClock.receive(bound);

@@ -2,6 +2,7 @@
 // the region wraps its store once (notifyingStore) and every append or truncation through the wrapper
 // calls the subscribers.
 
+import { applyRemoteAll } from '../store/apply-batch.ts';
 import type { Store } from '../store/store.ts';
 
 /** The read side, for sources. */
@@ -70,6 +71,11 @@ export function notifyingStore(store: Store, notifier: LogNotifier): Store {
       const result = await store.applyRemote(change);
       if (result === 'applied' || result === 'superseded') notifier.notify();
       return result;
+    },
+    async applyRemoteBatch(changes) {
+      const results = await applyRemoteAll(store, changes);
+      if (results.some((r) => r === 'applied' || r === 'superseded')) notifier.notify();
+      return results;
     },
     readLog: (after, limit) => store.readLog(after, limit),
     logHead: () => store.logHead(),

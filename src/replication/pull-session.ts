@@ -4,7 +4,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
 import { linkedAbort, type LinkedAbort } from './abortable.ts';
-import { applyEntry } from './apply-entry.ts';
+import { applyEntries } from './apply-entry.ts';
 import { applySnapshotPart, newSnapshotState } from './apply-snapshot.ts';
 import type { MutablePeerStats } from './peer-stats.ts';
 import type { ProgressTracker } from './progress-tracker.ts';
@@ -64,13 +64,7 @@ export async function runPullSession(ctx: SessionContext, stop: AbortSignal): Pr
       }
       if (batch.snapshot !== undefined) reason = await applySnapshotPart(ctx, batch.snapshot, snapshot);
       else if (batch.entries.length === 0) stats.heartbeats++;
-      for (const entry of batch.entries) {
-        if (reason !== undefined) break;
-        if (scope.signal.aborted) break;
-        stats.lastPosition = entry.position;
-        reason = await applyEntry(ctx, entry);
-        if (reason !== undefined) break;
-      }
+      if (reason === undefined && !scope.signal.aborted) reason = await applyEntries(ctx, batch.entries);
       // Abort before leaving the loop: the transport must stop whatever it has in flight.
       if (reason !== undefined || scope.signal.aborted) {
         scope.abort();

@@ -211,7 +211,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return { ok: true, entry: { ...toRecord(doc), originSeq, position } };
   });
 
-  const applyRemote = db.transaction((change: Change): ApplyResult => {
+  function applyRemoteRow(change: Change): ApplyResult {
     const order = remoteOrder(getApplied.get(change.origin) ?? 0, change.originSeq);
     if (order !== 'next') return order;
     const doc = toRow(change);
@@ -219,6 +219,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (!replacesCurrent(change.version, getDoc.get(change.collection, change.key))) return 'superseded';
     put(doc, change.originSeq);
     return 'applied';
+  }
+  const applyRemote = db.transaction(applyRemoteRow);
+  const applyRemoteBatch = db.transaction((changes: readonly Change[]): ApplyResult[] => {
+    const results: ApplyResult[] = [];
+    for (const change of changes) {
+      const result = applyRemoteRow(change);
+      results.push(result);
+      if (result === 'gap') break;
+    }
+    return results;
   });
 
   const truncateLog = db.transaction((watermark: Readonly<Record<string, number>>): number => {
@@ -315,6 +325,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async applyRemote(change) {
       checkOpen();
       return applyRemote.immediate(change);
+    },
+
+    async applyRemoteBatch(changes) {
+      checkOpen();
+      return applyRemoteBatch.immediate(changes);
     },
 
     async readLog(after, limit): Promise<LogEntry[]> {

@@ -118,6 +118,12 @@ export interface Store {
   writeLocal(write: LocalWrite, precondition: Precondition): Promise<WriteResult>;
   /** A change made elsewhere: exactly-once per (origin, originSeq), last-write-wins on the version. */
   applyRemote(change: Change): Promise<ApplyResult>;
+  /**
+   * Applies `changes` in order exactly as successive applyRemote calls would, stopping after the first
+   * 'gap'; one result per change tried. Adapters that can do it in one transaction implement it (a
+   * received batch then costs one commit, not one per change); applyRemoteAll falls back to applyRemote.
+   */
+  applyRemoteBatch?(changes: readonly Change[]): Promise<ApplyResult[]>;
   /** Log entries with position > `after`, in order, at most `limit`. */
   readLog(after: number, limit: number): Promise<LogEntry[]>;
   /** The position of the last log entry (0 when empty). */
