@@ -1,6 +1,11 @@
 // The region node's HTTP API (fastify): health, metrics, cluster view and the documents API.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { MeridianError } from '../core/errors.ts';
 import type { MeridianConfig } from '../config/schema.ts';
 import type { Precondition, Store } from '../store/store.ts';
@@ -37,7 +42,8 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
   const { config, region, documents, peers, metrics } = options;
   const app = Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: true,
+    // No log line per request: metrics count them; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.maxBodyBytes,
     // Keys travel in the path; let our own key check answer with a clear error instead of a bare 404.
     routerOptions: { maxParamLength: 64 * 1024 },
