@@ -5,6 +5,7 @@ import { MeridianError } from '../core/errors.ts';
 import { isJsonObject, type JsonObject } from '../core/json.ts';
 import { closest } from '../core/suggest.ts';
 import type { MeridianConfig } from '../config/schema.ts';
+import { createWriteBatcher } from '../store/write-batcher.ts';
 import type { DocRecord, LogEntry, Precondition, Store } from '../store/store.ts';
 
 export interface DocumentService {
@@ -32,7 +33,7 @@ export interface DocumentServiceOptions {
   readonly store: Store;
   /**
    * The version of a local write made now: the region's hybrid clock, shared with replication so a
-   * local version is larger than every version applied here. Called right before store.writeLocal.
+   * local version is larger than every version applied here. Called inside the write's transaction.
    */
   readonly nextVersion: () => string;
   /** Throws when this region may not take writes now (rebuilding after its store was lost). */
@@ -43,6 +44,7 @@ const DEFAULT_LIST_LIMIT = 100;
 
 export function createDocumentService(options: DocumentServiceOptions): DocumentService {
   const { config, region, store, nextVersion } = options;
+  const writes = createWriteBatcher(store, nextVersion);
   const limits = config.limits;
 
   function checkCollection(collection: string): void {
@@ -102,10 +104,7 @@ export function createDocumentService(options: DocumentServiceOptions): Document
     precondition: Precondition,
   ) {
     options.checkWritable?.();
-    const result = await store.writeLocal(
-      { collection, key, value, version: nextVersion(), origin: region },
-      precondition,
-    );
+    const result = await writes.write({ collection, key, value, origin: region }, precondition);
     if (result.ok) return result.entry;
     const current = result.current;
     const state =

@@ -3,7 +3,7 @@
 // calls the subscribers.
 
 import { applyRemoteAll } from '../store/apply-batch.ts';
-import type { Store } from '../store/store.ts';
+import type { BatchedWrite, Store } from '../store/store.ts';
 
 /** The read side, for sources. */
 export interface LogWatch {
@@ -72,6 +72,14 @@ export function notifyingStore(store: Store, notifier: LogNotifier): Store {
       if (result === 'applied' || result === 'superseded') notifier.notify();
       return result;
     },
+    // Offered only when the inner store has it, so a batcher falls back to the writeLocal above.
+    ...(store.writeLocalBatch && {
+      async writeLocalBatch(writes: readonly BatchedWrite[], nextVersion: () => string) {
+        const results = await store.writeLocalBatch!(writes, nextVersion);
+        if (results.some((r) => r.ok)) notifier.notify();
+        return results;
+      },
+    }),
     async applyRemoteBatch(changes) {
       const results = await applyRemoteAll(store, changes);
       if (results.some((r) => r === 'applied' || r === 'superseded')) notifier.notify();

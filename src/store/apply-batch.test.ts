@@ -11,7 +11,7 @@ import { applyRemoteAll } from './apply-batch.ts';
 import { C, change } from './conformance-support.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { createSqliteStore } from './sqlite-store.ts';
-import type { Change, Store } from './store.ts';
+import type { Change, Precondition, Store } from './store.ts';
 
 const ORIGINS = ['eu-west-1', 'ap-northeast-1'];
 
@@ -74,6 +74,64 @@ test('applyRemoteBatch equals successive applyRemote calls, on SQLite and memory
         }
       }),
       { numRuns: 60 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const writeArb = fc.array(
+  fc.record({
+    key: fc.constantFrom('a', 'b', 'c'),
+    deleted: fc.boolean(),
+    precondition: fc.constantFrom('none', 'absent', 'version-current', 'version-stale'),
+  }),
+  { maxLength: 25 },
+);
+
+test('writeLocalBatch equals successive writeLocal calls with the same versions (property)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-wbatch-'));
+  let n = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(writeArb, async (specs) => {
+        const batched = createSqliteStore({ path: join(dir, `b${n}.db`) });
+        const oneByOne = createSqliteStore({ path: join(dir, `o${n++}.db`) });
+        try {
+          // Preconditions refer to the state before the batch, as a client would have read it.
+          const writes = await Promise.all(
+            specs.map(async (s) => {
+              const current = await batched.get(C, s.key);
+              const precondition: Precondition =
+                s.precondition === 'version-current' && current
+                  ? { kind: 'version', version: current.version }
+                  : s.precondition === 'version-stale'
+                    ? { kind: 'version', version: 'ffffffffffff0000@us-east-1' }
+                    : s.precondition === 'absent'
+                      ? { kind: 'absent' }
+                      : { kind: 'none' };
+              return {
+                write: { collection: C, key: s.key, value: s.deleted ? null : { s: 1 }, origin: 'us-east-1' },
+                precondition,
+              };
+            }),
+          );
+          let a = 100;
+          let b = 100;
+          const tickA = () => change('us-east-1', 1, 'x', null, ++a).version;
+          const tickB = () => change('us-east-1', 1, 'x', null, ++b).version;
+          const got = await batched.writeLocalBatch!(writes, tickA);
+          const want = [];
+          for (const w of writes)
+            want.push(await oneByOne.writeLocal({ ...w.write, version: tickB() }, w.precondition));
+          assert.deepEqual(got, want);
+          assert.deepEqual(await state(batched), await state(oneByOne));
+        } finally {
+          await batched.close();
+          await oneByOne.close();
+        }
+      }),
+      { numRuns: 40 },
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { closeReader, openSqliteSnapshot } from './sqlite-snapshot.ts';
 import { DOC_COLUMNS, toRecord, type DocRow, type LogRow } from './sqlite-rows.ts';
 import type {
   ApplyResult,
+  BatchedWrite,
   Change,
   ListOptions,
   LocalWrite,
@@ -199,7 +200,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     upsertDoc.run(doc.collection, doc.key, doc.value, doc.version, doc.origin, originSeq);
   }
 
-  const writeLocal = db.transaction((write: LocalWrite, precondition: Precondition): WriteResult => {
+  const writeLocal = db.transaction(writeLocalRow);
+  const writeLocalBatch = db.transaction((writes: readonly BatchedWrite[], nextVersion: () => string) =>
+    writes.map(({ write, precondition }) =>
+      writeLocalRow({ ...write, version: nextVersion() }, precondition),
+    ),
+  );
+
+  function writeLocalRow(write: LocalWrite, precondition: Precondition): WriteResult {
     const current = getDoc.get(write.collection, write.key);
     if (!preconditionHolds(current, precondition)) {
       return { ok: false, current: current && toRecord(current) };
@@ -209,7 +217,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const position = append(doc, originSeq);
     put(doc, originSeq);
     return { ok: true, entry: { ...toRecord(doc), originSeq, position } };
-  });
+  }
 
   function applyRemoteRow(change: Change): ApplyResult {
     const order = remoteOrder(getApplied.get(change.origin) ?? 0, change.originSeq);
@@ -320,6 +328,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       checkOpen();
       // IMMEDIATE: take the write lock before reading, so another connection cannot interleave.
       return writeLocal.immediate(write, precondition);
+    },
+
+    async writeLocalBatch(writes, nextVersion) {
+      checkOpen();
+      return writeLocalBatch.immediate(writes, nextVersion);
     },
 
     async applyRemote(change) {

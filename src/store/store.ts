@@ -44,6 +44,12 @@ export interface LocalWrite {
   readonly origin: string;
 }
 
+/** A local write whose version the store takes at commit time (see writeLocalBatch). */
+export interface BatchedWrite {
+  readonly write: Omit<LocalWrite, 'version'>;
+  readonly precondition: Precondition;
+}
+
 export type WriteResult =
   | { readonly ok: true; readonly entry: LogEntry }
   | { readonly ok: false; readonly current: DocRecord | undefined };
@@ -116,6 +122,12 @@ export interface Store {
   list(collection: string, options: ListOptions): Promise<DocRecord[]>;
   /** A write made here: checks the precondition, assigns the next local originSeq, appends to the log. */
   writeLocal(write: LocalWrite, precondition: Precondition): Promise<WriteResult>;
+  /**
+   * Local writes in one transaction (group commit), each as writeLocal would do it in turn; a write's
+   * version is taken from `nextVersion` inside the transaction, so it is issued after everything the
+   * store holds. A failed precondition fails only its own write. Optional: see write-batcher.ts.
+   */
+  writeLocalBatch?(writes: readonly BatchedWrite[], nextVersion: () => string): Promise<WriteResult[]>;
   /** A change made elsewhere: exactly-once per (origin, originSeq), last-write-wins on the version. */
   applyRemote(change: Change): Promise<ApplyResult>;
   /**
