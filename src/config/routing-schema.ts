@@ -2,27 +2,10 @@
 // Kept beside schema.ts, which includes them, so the routing work does not churn the core schema.
 
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.ts';
+import { duration, httpUrl } from './schema-primitives.ts';
 import { ROUTING_RULES } from '../core/routing-policy.ts';
 
 // schema.ts has the same helpers; importing them from there would make an import cycle.
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a duration such as 500, '500ms', '2s' or '1m', got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-const httpUrl = z
-  .string()
-  .refine((s) => /^https?:\/\/[^/\s]+(:\d+)?\/?$/.test(s), {
-    message: "expected an http(s) base URL such as 'http://127.0.0.1:7101' (no path)",
-  })
-  .transform((s) => s.replace(/\/$/, ''));
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
   message: "expected a name of lower-case letters, digits and '-', such as 'eu-west-1'",
 });

@@ -2,7 +2,7 @@
 // Sections later issues add (routing, sessions, deploy, residency) slot in beside these.
 
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.ts';
+import { duration, httpUrl } from './schema-primitives.ts';
 import { dnsSchema, edgeSchema, routingSchema } from './routing-schema.ts';
 
 export const REGION_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -11,25 +11,6 @@ export const COLLECTION_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 export const TOPOLOGIES = ['active-active', 'single-writer', 'active-passive', 'home-region'] as const;
 export const CONFLICT_POLICIES = ['lww', 'vector', 'crdt', 'yjs'] as const;
 export const REPLICATION_MODES = ['async', 'sync'] as const;
-
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a duration such as 500, '500ms', '2s' or '1m', got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-const httpUrl = z
-  .string()
-  .refine((s) => /^https?:\/\/[^/\s]+(:\d+)?\/?$/.test(s), {
-    message: "expected an http(s) base URL such as 'http://127.0.0.1:7101' (no path)",
-  })
-  .transform((s) => s.replace(/\/$/, ''));
 
 const regionName = z.string().regex(REGION_NAME_RE, {
   message: "expected a region name of lower-case letters, digits and '-', such as 'eu-west-1'",

@@ -3,7 +3,6 @@
 
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
 import { MeridianError } from '../core/errors.ts';
 import { upstreamPeers } from '../core/topology.ts';
 import type { MeridianConfig, RegionConfig } from '../config/schema.ts';
@@ -11,7 +10,7 @@ import { createPullVerifier } from '../protocol/pull-auth.ts';
 import { createHttpTransport } from '../replication/http-transport.ts';
 import { openRegionReplication } from '../replication/region-replication.ts';
 import type { ReplicationTransport } from '../replication/replication-port.ts';
-import { describeDisconnect, type ReplicatorEvent } from '../replication/replicator-events.ts';
+import { describeDisconnect } from '../replication/replicator-events.ts';
 import type { Replicator } from '../replication/replicator.ts';
 import { systemClock } from '../replication/system-clock.ts';
 import type { Store } from '../store/store.ts';
@@ -96,7 +95,6 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     rebuilding: Object.keys(applied).length === 0,
     graceMs: settings.idleTimeout,
   });
-  const retentionMetrics = createRetentionMetrics(metrics.registry);
   // The same composition the simulator runs: notifying store, region clock, source, replicator.
   const replication = await openRegionReplication({
     region: self.name,
@@ -122,7 +120,6 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     retentionTuning: { gcIntervalMs: settings.gcInterval, tombstoneGraceMs: settings.tombstoneGrace },
     onEvent(event) {
       replicationMetrics.onEvent(event);
-      retentionMetrics(event);
       if (event.type === 'connected') {
         gate.onConnected(event.peer, event.senderApplied, now());
         logger.info({ peer: event.peer, senderHead: event.senderHead }, `replicating from ${event.peer}`);
@@ -243,41 +240,6 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
       })();
       return stopping;
     },
-  };
-}
-
-/** Counters for snapshots and log collection (their natural home is replication-metrics.ts). */
-function createRetentionMetrics(registry: Registry): (event: ReplicatorEvent) => void {
-  const registers = [registry];
-  const snapshots = new Counter({
-    name: 'meridian_replication_snapshots_total',
-    help: 'Snapshots installed from each peer (this region lacked changes the peer had collected).',
-    labelNames: ['peer'] as const,
-    registers,
-  });
-  const sent = new Counter({
-    name: 'meridian_replication_snapshots_sent_total',
-    help: 'Snapshots sent to each peer.',
-    labelNames: ['peer'] as const,
-    registers,
-  });
-  const truncated = new Counter({
-    name: 'meridian_replication_log_truncated_total',
-    help: 'Log entries removed because every region has applied them.',
-    registers,
-  });
-  const purged = new Counter({
-    name: 'meridian_replication_tombstones_purged_total',
-    help: 'Tombstones purged once stable everywhere and older than replication.tombstoneGrace.',
-    registers,
-  });
-  return (event) => {
-    if (event.type === 'snapshot') snapshots.inc({ peer: event.peer });
-    else if (event.type === 'snapshot-sent') sent.inc({ peer: event.peer });
-    else if (event.type === 'collected') {
-      truncated.inc(event.truncated);
-      purged.inc(event.purged);
-    }
   };
 }
 

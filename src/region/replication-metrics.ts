@@ -75,6 +75,28 @@ export function createReplicationMetrics(
     labelNames: ['peer'] as const,
     registers,
   });
+  const snapshots = new Counter({
+    name: 'meridian_replication_snapshots_total',
+    help: 'Snapshots installed from each peer (this region lacked changes the peer had collected).',
+    labelNames: ['peer'] as const,
+    registers,
+  });
+  const snapshotsSent = new Counter({
+    name: 'meridian_replication_snapshots_sent_total',
+    help: 'Snapshots sent to each peer.',
+    labelNames: ['peer'] as const,
+    registers,
+  });
+  const truncated = new Counter({
+    name: 'meridian_replication_log_truncated_total',
+    help: 'Log entries removed because every region has applied them.',
+    registers,
+  });
+  const purged = new Counter({
+    name: 'meridian_replication_tombstones_purged_total',
+    help: 'Tombstones purged once stable everywhere and older than replication.tombstoneGrace.',
+    registers,
+  });
   new Gauge({
     name: 'meridian_replication_pending_changes',
     help: "Changes in each peer's log not yet received here (the peer's log head minus our position in it).",
@@ -118,6 +140,16 @@ export function createReplicationMetrics(
           ) {
             rejected.inc({ side: 'receiver' });
           }
+          break;
+        case 'snapshot':
+          snapshots.inc({ peer: event.peer });
+          break;
+        case 'snapshot-sent':
+          snapshotsSent.inc({ peer: event.peer });
+          break;
+        case 'collected':
+          truncated.inc(event.truncated);
+          purged.inc(event.purged);
           break;
         case 'connected':
           break;
