@@ -6,13 +6,20 @@ import { isJsonObject, type JsonObject } from '../core/json.ts';
 import { closest } from '../core/suggest.ts';
 import type { MeridianConfig } from '../config/schema.ts';
 import { createWriteBatcher } from '../store/write-batcher.ts';
-import type { DocRecord, LogEntry, Precondition, Store } from '../store/store.ts';
+import type { DocRecord, LogEntry, Precondition, Store, StoredJson } from '../store/store.ts';
 
 export interface DocumentService {
-  get(collection: string, key: string): Promise<DocRecord>;
+  /** The live document, its value as JSON text ready to send. */
+  get(collection: string, key: string): Promise<DocumentJson>;
   put(collection: string, key: string, body: unknown, precondition: Precondition): Promise<LogEntry>;
   remove(collection: string, key: string, precondition: Precondition): Promise<LogEntry>;
   list(collection: string, query: ListQuery): Promise<ListPage>;
+}
+
+export interface DocumentJson {
+  readonly version: string;
+  readonly origin: string;
+  readonly json: string;
 }
 
 export interface ListQuery {
@@ -139,13 +146,16 @@ export function createDocumentService(options: DocumentServiceOptions): Document
     async get(collection, key) {
       checkCollection(collection);
       checkKey(key);
-      const doc = await store.get(collection, key);
-      if (doc === undefined || doc.value === null) {
+      // The stored JSON text goes out as it is: no parse and re-serialise on the hot read path.
+      const doc = store.getJson
+        ? await store.getJson(collection, key)
+        : toJson(await store.get(collection, key));
+      if (doc === undefined || doc.json === null) {
         throw new MeridianError('not_found', `no document '${key}' in '${collection}'`, {
           details: { collection, key },
         });
       }
-      return doc;
+      return { version: doc.version, origin: doc.origin, json: doc.json };
     },
 
     async put(collection, key, body, precondition) {
@@ -188,4 +198,14 @@ export function createDocumentService(options: DocumentServiceOptions): Document
       return { items: page, next: more ? page[page.length - 1]!.key : null };
     },
   };
+}
+
+function toJson(doc: DocRecord | undefined): StoredJson | undefined {
+  return (
+    doc && {
+      version: doc.version,
+      origin: doc.origin,
+      json: doc.value === null ? null : JSON.stringify(doc.value),
+    }
+  );
 }

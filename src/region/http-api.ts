@@ -153,7 +153,8 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
       .header('etag', `"${doc.version}"`)
       .header('x-meridian-region', region)
       .header('x-meridian-origin', doc.origin)
-      .send(doc.value);
+      .type('application/json; charset=utf-8')
+      .send(doc.json);
   });
 
   app.put<{ Params: DocParams }>(docPath, async (request, reply) => {

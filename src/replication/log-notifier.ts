@@ -61,6 +61,7 @@ export function notifyingStore(store: Store, notifier: LogNotifier): Store {
   return {
     kind: store.kind,
     get: (collection, key) => store.get(collection, key),
+    ...(store.getJson && { getJson: (collection: string, key: string) => store.getJson!(collection, key) }),
     list: (collection, options) => store.list(collection, options),
     async writeLocal(write, precondition) {
       const result = await store.writeLocal(write, precondition);

@@ -129,6 +129,12 @@ export function createMemoryStore(): Store {
       return doc && toRecord(doc);
     },
 
+    async getJson(collection, key) {
+      checkOpen();
+      const doc = stored(collection, key);
+      return doc && { version: doc.version, origin: doc.origin, json: doc.value };
+    },
+
     async list(collection: string, options: ListOptions) {
       checkOpen();
       const keys = collections.get(collection)?.liveKeys;

@@ -309,6 +309,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return row && toRecord(row);
     },
 
+    async getJson(collection, key) {
+      checkOpen();
+      const row = getDoc.get(collection, key);
+      return row && { version: row.version, origin: row.origin, json: row.value };
+    },
+
     async list(collection: string, options: ListOptions) {
       checkOpen();
       const limit = rowLimit(options.limit);

@@ -13,6 +13,13 @@ export interface DocRecord {
   readonly origin: string;
 }
 
+/** A document as stored: its value as JSON text, or null for a tombstone. */
+export interface StoredJson {
+  readonly version: string;
+  readonly origin: string;
+  readonly json: string | null;
+}
+
 /** One new version of one document, as it travels between regions. */
 export interface Change {
   readonly collection: string;
@@ -118,6 +125,11 @@ export interface Store {
   readonly kind: string;
   /** The document or its tombstone; undefined when the key was never written. */
   get(collection: string, key: string): Promise<DocRecord | undefined>;
+  /**
+   * Like get, with the value as the JSON text the store keeps (null for a tombstone), so a read can be
+   * answered without parsing and re-serialising the document. Optional; see document reads.
+   */
+  getJson?(collection: string, key: string): Promise<StoredJson | undefined>;
   /** Live documents (no tombstones) in key order. */
   list(collection: string, options: ListOptions): Promise<DocRecord[]>;
   /** A write made here: checks the precondition, assigns the next local originSeq, appends to the log. */
