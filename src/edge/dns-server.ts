@@ -16,7 +16,7 @@ import type { MeridianConfig } from '../config/schema.ts';
 import { answerQuery, isQuery, type DnsZone, type RcodeName } from './dns-answer.ts';
 import { sendEdgeError, sendJson } from './edge-errors.ts';
 import type { GeoResolver } from './geo-resolver.ts';
-import { createHealthChecker, type HealthChecker } from './health-checker.ts';
+import { createHealthChecker, healthSettings, type HealthChecker } from './health-checker.ts';
 import { createRouteDecider, type Decided } from './route-decider.ts';
 
 export interface DnsServerOptions {
@@ -78,15 +78,7 @@ export function createDnsServer(options: DnsServerOptions): DnsServer {
         throw new MeridianError('invalid_config', `the DNS server has no URL for region ${name}`);
       return { name, url };
     }),
-    intervalMs: routing.health.interval,
-    timeoutMs: routing.health.timeout,
-    path: routing.health.path,
-    thresholds: {
-      healthyThreshold: routing.health.healthyThreshold,
-      unhealthyThreshold: routing.health.unhealthyThreshold,
-      ejectAfterErrors: routing.passive.consecutiveErrors,
-      ejectForMs: routing.passive.ejectFor,
-    },
+    ...healthSettings(routing),
     now,
     onChange: (region, routable, why) =>
       logger.info(

@@ -19,7 +19,7 @@ import type { MeridianConfig } from '../config/schema.ts';
 import { sendEdgeError, sendJson } from './edge-errors.ts';
 import { explainSource, isExplainPath } from './explain-request.ts';
 import type { GeoResolver } from './geo-resolver.ts';
-import { createHealthChecker, describe, type HealthChecker } from './health-checker.ts';
+import { createHealthChecker, healthSettings, describe, type HealthChecker } from './health-checker.ts';
 import { downstreamHeaders, isConnectFailure, isIdempotent, upstreamHeaders } from './proxy.ts';
 import { header, type RequestSource } from './request-facts.ts';
 import { createRouteDecider, type Decided } from './route-decider.ts';
@@ -77,15 +77,7 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
   );
   const health = createHealthChecker({
     targets: regionNames.map((region) => ({ name: region, url: options.regionUrls[region]! })),
-    intervalMs: routing.health.interval,
-    timeoutMs: routing.health.timeout,
-    path: routing.health.path,
-    thresholds: {
-      healthyThreshold: routing.health.healthyThreshold,
-      unhealthyThreshold: routing.health.unhealthyThreshold,
-      ejectAfterErrors: routing.passive.consecutiveErrors,
-      ejectForMs: routing.passive.ejectFor,
-    },
+    ...healthSettings(routing),
     now,
     onChange: (region, routable, why) =>
       logger.info({ region, routable, why }, routable ? 'region routable' : 'region not routable'),

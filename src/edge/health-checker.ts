@@ -4,6 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Pool, errors } from 'undici';
+import type { MeridianConfig } from '../config/schema.ts';
 import {
   healthRttMs,
   isEjected,
@@ -19,6 +20,23 @@ import {
 export interface HealthTarget {
   readonly name: string;
   readonly url: string;
+}
+
+/** The health-check settings of the routing config, as both the edge and the GeoDNS use them. */
+export function healthSettings(
+  routing: MeridianConfig['routing'],
+): Pick<HealthCheckOptions, 'intervalMs' | 'timeoutMs' | 'path' | 'thresholds'> {
+  return {
+    intervalMs: routing.health.interval,
+    timeoutMs: routing.health.timeout,
+    path: routing.health.path,
+    thresholds: {
+      healthyThreshold: routing.health.healthyThreshold,
+      unhealthyThreshold: routing.health.unhealthyThreshold,
+      ejectAfterErrors: routing.passive.consecutiveErrors,
+      ejectForMs: routing.passive.ejectFor,
+    },
+  };
 }
 
 export interface HealthCheckOptions {
