@@ -85,7 +85,7 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
     regions: ['name', 'url', 'peerUrls', 'location'],
     collections: ['topology', 'conflict', 'replication'],
     limits: ['maxKeyBytes', 'maxDocumentBytes', 'maxBodyBytes', 'maxListLimit'],
-    store: ['kind', 'synchronous'],
+    store: ['kind', 'synchronous', 'maxBytes'],
     peers: ['probeInterval', 'probeTimeout', 'unhealthyAfter'],
     wan: ['jitterMs', 'bandwidthBytesPerSec', 'defaultRttMs'],
     log: ['level'],

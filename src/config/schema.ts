@@ -64,6 +64,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       kind: z.enum(['sqlite', 'memory']).default('sqlite'),
       synchronous: z.enum(['normal', 'full']).default('normal'),
+      /** SQLite: refuse writes (507) that would grow the database past this many bytes. */
+      maxBytes: z.number().int().min(65_536).optional(),
     })
     .prefault({}),
   peers: z

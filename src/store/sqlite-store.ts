@@ -42,6 +42,8 @@ export interface SqliteStoreOptions {
    * it survives the process being killed but not power loss. 'full' fsyncs every commit for power loss.
    */
   readonly synchronous?: 'normal' | 'full';
+  /** Refuse writes that would grow the database file past this size (default: no limit but the disk's). */
+  readonly maxBytes?: number;
 }
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -88,8 +90,27 @@ const MIGRATIONS: readonly string[] = [
 const COVERED =
   'origin_seq > 0 AND origin_seq <= coalesce((SELECT value FROM json_each(@covered) WHERE key = docs.origin), 0)';
 
+/**
+ * Runs a write transaction; a full disk (or the maxBytes cap) becomes a 507 that says so. The transaction
+ * rolled back: nothing of it was written, and nothing was acknowledged.
+ */
+function whenRoom<T>(path: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_FULL') {
+      throw new MeridianError(
+        ErrorCode.Unavailable,
+        `the store at ${path} is full (disk, or store.maxBytes): free space or raise the limit, then retry; nothing was written`,
+        { status: 507, cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  const { path, synchronous = 'normal' } = options;
+  const { path, synchronous = 'normal', maxBytes } = options;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
@@ -97,6 +118,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrate(db, path);
+    if (maxBytes !== undefined) {
+      const pageSize = Number(db.pragma('page_size', { simple: true }));
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
+    }
   } catch (err) {
     db.close();
     throw err;
@@ -333,22 +358,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async writeLocal(write, precondition) {
       checkOpen();
       // IMMEDIATE: take the write lock before reading, so another connection cannot interleave.
-      return writeLocal.immediate(write, precondition);
+      return whenRoom(path, () => writeLocal.immediate(write, precondition));
     },
 
     async writeLocalBatch(writes, nextVersion) {
       checkOpen();
-      return writeLocalBatch.immediate(writes, nextVersion);
+      return whenRoom(path, () => writeLocalBatch.immediate(writes, nextVersion));
     },
 
     async applyRemote(change) {
       checkOpen();
-      return applyRemote.immediate(change);
+      return whenRoom(path, () => applyRemote.immediate(change));
     },
 
     async applyRemoteBatch(changes) {
       checkOpen();
-      return applyRemoteBatch.immediate(changes);
+      return whenRoom(path, () => applyRemoteBatch.immediate(changes));
     },
 
     async readLog(after, limit): Promise<LogEntry[]> {

@@ -33,6 +33,7 @@ export function registerRegionCommands(program: Command): void {
             : createSqliteStore({
                 path: join(dataDir, `${opts.region}.db`),
                 synchronous: config.store.synchronous,
+                maxBytes: config.store.maxBytes,
               });
         const node = await createRegionNode({ config, region: opts.region, store });
         const shutdown = () => {
