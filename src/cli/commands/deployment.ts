@@ -90,8 +90,14 @@ async function summary(state: DeploymentState, elapsedMs: number): Promise<strin
   const lines = [
     '',
     `Meridian is up: ${state.regions.length} regions on an emulated WAN, ready in ${(elapsedMs / 1000).toFixed(1)} s (config: ${state.configSource})`,
-    ...state.regions.map((r) => `  ${r.name.padEnd(16)} ${r.url}`),
-    `  ${'WAN control'.padEnd(16)} ${state.wan.controlUrl}`,
+    ...state.regions.map((r) => `  ${r.name.padEnd(20)} ${r.url}`),
+    `  ${'WAN control'.padEnd(20)} ${state.wan.controlUrl}`,
+    ...(state.edges ?? []).map(
+      (e) => `  ${e.name.padEnd(20)} ${e.url}  (edge router${e.city ? `, ${e.city}` : ''})`,
+    ),
+    ...(state.dns
+      ? [`  ${'GeoDNS'.padEnd(20)} ${state.dns.address}:${state.dns.port} (UDP+TCP) for ${state.dns.service}`]
+      : []),
   ];
   try {
     const res = await request(`${state.wan.controlUrl}/links`);
