@@ -6,8 +6,8 @@ import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import dnsPacket from 'dns-packet';
 import { request } from 'undici';
+import { queryPacket } from '../../src/edge/dns-test-support.ts';
 import { freePort, startServer, type ServerChild } from './child.ts';
 import { REPO_ROOT } from './servers.ts';
 
@@ -148,22 +148,12 @@ export async function blastDns(
   const send = () => {
     const id = nextId;
     nextId = (nextId % 65_535) + 1;
-    const [ip, prefix] = subnets[Math.floor(Math.random() * subnets.length)]!.split('/');
-    const query = dnsPacket.encode({
-      type: 'query',
+    const query = queryPacket(
+      'api.meridian.test',
+      'A',
+      subnets[Math.floor(Math.random() * subnets.length)],
       id,
-      flags: dnsPacket.RECURSION_DESIRED,
-      questions: [{ type: 'A', name: 'api.meridian.test', class: 'IN' }],
-      additionals: [
-        {
-          type: 'OPT',
-          name: '.',
-          udpPayloadSize: 1232,
-          flags: 0,
-          options: [{ code: 8, family: 1, sourcePrefixLength: Number(prefix), scopePrefixLength: 0, ip }],
-        } as unknown as dnsPacket.Answer,
-      ],
-    });
+    );
     outstanding.set(id, performance.now());
     sent++;
     socket.send(query, port, '127.0.0.1');

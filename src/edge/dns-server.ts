@@ -17,7 +17,7 @@ import { answerQuery, isQuery, type DnsZone, type RcodeName } from './dns-answer
 import { sendEdgeError, sendJson } from './edge-errors.ts';
 import type { GeoResolver } from './geo-resolver.ts';
 import { createHealthChecker, healthSettings, type HealthChecker } from './health-checker.ts';
-import { createRouteDecider, type Decided } from './route-decider.ts';
+import { createRouteDecider, describeDecision, type Decided } from './route-decider.ts';
 
 export interface DnsServerOptions {
   readonly config: MeridianConfig;
@@ -233,16 +233,7 @@ export function createDnsServer(options: DnsServerOptions): DnsServer {
       const { decision, explained } = decide(ip);
       return sendJson(res, 200, {
         service: zone.service,
-        decision:
-          decision.kind === 'route'
-            ? {
-                kind: 'route',
-                region: decision.region,
-                fallbacks: decision.fallbacks,
-                rule: decision.rule,
-                reason: decision.reason,
-              }
-            : { kind: 'refuse', reason: decision.reason },
+        decision: describeDecision(decision),
         answers: decision.kind === 'route' ? (zone.answers[decision.region] ?? null) : null,
         steps: decision.steps,
         inputs: {

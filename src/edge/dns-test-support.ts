@@ -6,11 +6,16 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import dnsPacket, { type Packet, type RecordType } from 'dns-packet';
 
-export function queryPacket(name: string, type: RecordType, subnet?: string): Buffer {
+export function queryPacket(
+  name: string,
+  type: RecordType,
+  subnet?: string,
+  id = Math.floor(Math.random() * 65_535),
+): Buffer {
   const [ip, prefix] = subnet?.split('/') ?? [];
   return dnsPacket.encode({
     type: 'query',
-    id: Math.floor(Math.random() * 65_535),
+    id,
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ type, name, class: 'IN' }],
     additionals:

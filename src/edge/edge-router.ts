@@ -22,7 +22,7 @@ import type { GeoResolver } from './geo-resolver.ts';
 import { createHealthChecker, healthSettings, describe, type HealthChecker } from './health-checker.ts';
 import { downstreamHeaders, isConnectFailure, isIdempotent, upstreamHeaders } from './proxy.ts';
 import { header, type RequestSource } from './request-facts.ts';
-import { createRouteDecider, type Decided } from './route-decider.ts';
+import { createRouteDecider, describeDecision, type Decided } from './route-decider.ts';
 
 export interface EdgeRouterOptions {
   readonly config: MeridianConfig;
@@ -356,22 +356,7 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
     sendJson(res, 200, {
       edge: name,
       location: options.location ?? null,
-      decision:
-        decision.kind === 'route'
-          ? {
-              kind: 'route',
-              region: decision.region,
-              fallbacks: decision.fallbacks,
-              rule: decision.rule,
-              reason: decision.reason,
-            }
-          : {
-              kind: 'refuse',
-              status: decision.status,
-              rule: decision.rule,
-              reason: decision.reason,
-              retryAfterSeconds: decision.retryAfterSeconds,
-            },
+      decision: describeDecision(decision),
       allowed: decision.allowed,
       steps: decision.steps,
       inputs: {

@@ -14,6 +14,25 @@ import type { MeridianConfig } from '../config/schema.ts';
 import type { GeoResolver } from './geo-resolver.ts';
 import { requestFacts, type FactsExplained, type RequestSource } from './request-facts.ts';
 
+/** A decision as /explain shows it (the edge's and the GeoDNS's alike). */
+export function describeDecision(decision: RouteDecision) {
+  return decision.kind === 'route'
+    ? {
+        kind: 'route' as const,
+        region: decision.region,
+        fallbacks: decision.fallbacks,
+        rule: decision.rule,
+        reason: decision.reason,
+      }
+    : {
+        kind: 'refuse' as const,
+        status: decision.status,
+        rule: decision.rule,
+        reason: decision.reason,
+        retryAfterSeconds: decision.retryAfterSeconds,
+      };
+}
+
 export interface Decided {
   readonly decision: RouteDecision;
   readonly explained: FactsExplained;
