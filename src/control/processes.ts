@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,6 +72,15 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   } catch {
     // Already gone: nothing to stop.
   }
+}
+
+/** True when nothing listens on TCP `host:port` right now. */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => done(true)));
+  });
 }
 
 /** Resolves when GET `url` answers 200; rejects after `timeoutMs` or when `pid` dies first. */

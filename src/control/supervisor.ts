@@ -3,14 +3,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MeridianError } from '../core/errors.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { loadRegionGeo } from '../edge/region-geo.ts';
 import { allPorts, deploymentConfig, planLayout, type LocalLayout } from './layout.ts';
-import { isAlive, meridianCommand, startProcess, stopProcess, waitUntilOk } from './processes.ts';
+import { isAlive, isPortFree, meridianCommand, startProcess, stopProcess, waitUntilOk } from './processes.ts';
 import {
   readState,
   removeState,
@@ -224,12 +223,7 @@ async function startTraffic(
 
 async function checkPortsFree(layout: LocalLayout): Promise<void> {
   for (const port of allPorts(layout)) {
-    const free = await new Promise<boolean>((done) => {
-      const server = createServer();
-      server.once('error', () => done(false));
-      server.listen({ port, host: layout.host, exclusive: true }, () => server.close(() => done(true)));
-    });
-    if (!free) {
+    if (!(await isPortFree(port, layout.host))) {
       throw new MeridianError(
         'unavailable',
         `port ${port} on ${layout.host} is in use: stop what holds it (another \`meridian up\`? run \`meridian down\`) or pass --base-port`,

@@ -2,12 +2,12 @@
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { isPortFree } from '../../src/control/processes.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meridian.js', import.meta.url));
 
@@ -31,21 +31,13 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => done(true)));
-  });
-}
-
 /** A base port whose whole range (base .. base+199) is free, so parallel test files do not collide. */
 export async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 200) * 200;
     // Regions, edges and DNS at base..base+9, WAN links at base+100..105 (see src/control/layout.ts).
     const probes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102, 103, 104, 105];
-    const checks = await Promise.all(probes.map((p) => portFree(base + p)));
+    const checks = await Promise.all(probes.map((p) => isPortFree(base + p)));
     if (checks.every(Boolean)) return base;
   }
   throw new Error('no free port range found');
