@@ -219,7 +219,8 @@ function markdown(
 async function main(): Promise<void> {
   const loadAtStart = loadAverage1m();
   const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-repl-'));
-  const basePort = 30_000 + Math.floor(Math.random() * 100) * 200;
+  // Below the ephemeral range (32768+), where outgoing connections could take a region's port.
+  const basePort = 20_000 + Math.floor(Math.random() * 60) * 200;
   console.log(`starting the demo deployment in ${dir} (base port ${basePort}) ...`);
   meridian(dir, 'up', '--detach', '--base-port', String(basePort));
   try {

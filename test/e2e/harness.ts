@@ -34,7 +34,9 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
 /** A base port whose whole range (base .. base+199) is free, so parallel test files do not collide. */
 export async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 200) * 200;
+    // Below Linux's ephemeral range (32768 and up): there the kernel hands the same ports to outgoing
+    // connections, and a region could find its port taken between this check and its listen.
+    const base = 20_000 + Math.floor(Math.random() * 60) * 200;
     // Regions, edges and DNS at base..base+9, WAN links at base+100..105 (see src/control/layout.ts).
     const probes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102, 103, 104, 105];
     const checks = await Promise.all(probes.map((p) => isPortFree(base + p)));
