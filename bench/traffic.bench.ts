@@ -178,7 +178,8 @@ async function failover() {
   await up({
     configFile,
     dataDir,
-    basePort: 23_000 + Math.floor(Math.random() * 100) * 200,
+    // Below the ephemeral range (32768+), where outgoing connections could take a deployment's port.
+    basePort: 20_000 + Math.floor(Math.random() * 60) * 200,
     detach: true,
     progress: () => undefined,
   });
