@@ -75,11 +75,65 @@ test('peerUrls must name known regions', () => {
 
 test('policies that are not built yet are refused, not faked', () => {
   assert.match(
-    issuesOf({ ...base, collections: { carts: { topology: 'single-writer' } } })[0]!,
-    /^collections\.carts\.topology: 'single-writer' is not available in this version of Meridian yet; use 'active-active'/,
+    issuesOf({ ...base, collections: { carts: { conflict: 'crdt' } } })[0]!,
+    /^collections\.carts\.conflict: 'crdt' is not available in this version of Meridian yet; use 'lww'/,
+  );
+});
+
+test('topologies name the regions they need, and only those', () => {
+  const three = {
+    regions: [{ name: 'us-east-1' }, { name: 'eu-west-1' }, { name: 'ap-northeast-1' }],
+  };
+  assert.match(
+    issuesOf({ ...three, collections: { carts: { topology: 'single-writer' } } })[0]!,
+    /^collections\.carts\.primary: missing: a single-writer collection needs its primary region/,
   );
   assert.match(
-    issuesOf({ ...base, collections: { carts: { replication: { mode: 'sync' } } } })[0]!,
-    /^collections\.carts\.replication\.mode: 'sync' is not available/,
+    issuesOf({ ...three, collections: { carts: { topology: 'active-passive', primary: 'eu-west-2' } } })[0]!,
+    /^collections\.carts\.primary: unknown region 'eu-west-2' — did you mean 'eu-west-1'\?/,
   );
+  assert.match(
+    issuesOf({ ...three, collections: { carts: { primary: 'eu-west-1' } } })[0]!,
+    /^collections\.carts\.primary: only single-writer and active-passive collections have a primary/,
+  );
+  assert.match(
+    issuesOf({ ...three, collections: { users: { topology: 'home-region' } } })[0]!,
+    /^collections\.users\.home: a home-region collection names where each document's home comes from/,
+  );
+  assert.match(
+    issuesOf({
+      ...three,
+      collections: { users: { topology: 'home-region', home: { keyPrefix: { 'eu/': 'eu-west-9' } } } },
+    })[0]!,
+    /^collections\.users\.home\.keyPrefix\.eu\/: unknown region 'eu-west-9'/,
+  );
+  assert.match(
+    issuesOf({
+      ...three,
+      collections: { users: { topology: 'home-region', home: { residencyField: 'zone' } } },
+    })[0]!,
+    /^collections\.users\.home\.residencyField: residency homes need zones/,
+  );
+  assert.match(
+    issuesOf({ ...three, collections: { carts: { replication: { mode: 'sync', ack: 4 } } } })[0]!,
+    /^collections\.carts\.replication\.ack: 4 regions cannot acknowledge: the deployment has 3/,
+  );
+  assert.match(
+    issuesOf({ ...three, collections: { carts: { replication: { mode: 'sync', ack: 'most' } } } })[0]!,
+    /^collections\.carts\.replication\.ack/,
+  );
+  assert.match(
+    issuesOf({ ...three, collections: { carts: { consistency: { defualt: 'strong' } } } })[0]!,
+    /^collections\.carts\.consistency\.defualt: unknown key — did you mean 'default'\?/,
+  );
+  const ok = resolveConfig({
+    ...three,
+    collections: {
+      accounts: { topology: 'single-writer', primary: 'us-east-1', replication: { mode: 'sync' } },
+    },
+  });
+  assert.equal(ok.collections['accounts']!.replication.ack, 'majority');
+  assert.equal(ok.collections['accounts']!.replication.timeout, 2000);
+  assert.equal(ok.collections['accounts']!.consistency.default, 'eventual');
+  assert.equal(ok.collections['accounts']!.epoch, 1);
 });

@@ -2,7 +2,8 @@
 
 import { MeridianError } from '../core/errors.ts';
 import { closest } from '../core/suggest.ts';
-import { configSchema, type MeridianConfig } from './schema.ts';
+import { configSchema, conflictRule, type ConflictRule, type MeridianConfig } from './schema.ts';
+import { collectionIssues } from './collection-checks.ts';
 import { routingIssues } from './routing-checks.ts';
 import { ROUTING_KNOWN_KEYS } from './routing-schema.ts';
 import type { z } from 'zod';
@@ -26,14 +27,11 @@ export class ConfigError extends MeridianError {
  * Features the schema names but this version does not implement yet. Accepting them silently would fake a
  * capability, so they are refused with a message saying what to use instead.
  */
-const NOT_YET: ReadonlyArray<{ field: 'topology' | 'conflict' | 'mode'; value: string; use: string }> = [
-  { field: 'topology', value: 'single-writer', use: 'active-active' },
-  { field: 'topology', value: 'active-passive', use: 'active-active' },
-  { field: 'topology', value: 'home-region', use: 'active-active' },
-  { field: 'conflict', value: 'vector', use: 'lww' },
-  { field: 'conflict', value: 'crdt', use: 'lww' },
-  { field: 'conflict', value: 'yjs', use: 'lww' },
-  { field: 'mode', value: 'sync', use: 'async' },
+const NOT_YET: ReadonlyArray<{ rule: ConflictRule; use: string }> = [
+  { rule: 'vector', use: 'lww' },
+  { rule: 'crdt', use: 'lww' },
+  { rule: 'yjs', use: 'lww' },
+  { rule: 'resolver', use: 'lww' },
 ];
 
 export function resolveConfig(raw: unknown, source?: string): MeridianConfig {
@@ -47,6 +45,15 @@ export function resolveConfig(raw: unknown, source?: string): MeridianConfig {
 
 function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
   const path = formatPath(issue.path);
+  if (issue.code === 'invalid_union') {
+    // Say what the branch the value looks like wanted: a string is one of the names, else the last branch.
+    const branches = issue.errors;
+    const branch = (typeof issue.input === 'string' ? branches[0] : branches.at(-1)) ?? [];
+    const described = branch.flatMap((i) =>
+      describeIssue({ ...i, path: [...issue.path, ...i.path], input: issue.input } as z.core.$ZodIssue),
+    );
+    if (described.length > 0) return described;
+  }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const known = knownKeysAt(issue.path);
@@ -83,7 +90,16 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
   const head = path[0];
   const shapes: Record<string, string[]> = {
     regions: ['name', 'url', 'peerUrls', 'location'],
-    collections: ['topology', 'conflict', 'replication'],
+    collections: [
+      'topology',
+      'primary',
+      'standby',
+      'home',
+      'epoch',
+      'conflict',
+      'replication',
+      'consistency',
+    ],
     limits: ['maxKeyBytes', 'maxDocumentBytes', 'maxBodyBytes', 'maxListLimit'],
     store: ['kind', 'synchronous', 'maxBytes'],
     peers: ['probeInterval', 'probeTimeout', 'unhealthyAfter'],
@@ -104,7 +120,14 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
       'tombstoneGrace',
     ],
   };
-  if (head === 'collections' && path.length === 3 && path[2] === 'replication') return ['mode'];
+  if (head === 'collections' && path.length === 3) {
+    const nested: Record<string, string[]> = {
+      replication: ['mode', 'ack', 'timeout'],
+      consistency: ['default', 'maxStaleness', 'sessionWait'],
+      home: ['field', 'keyPrefix', 'residencyField', 'default'],
+    };
+    return nested[String(path[2])] ?? [];
+  }
   const traffic =
     ROUTING_KNOWN_KEYS[
       path
@@ -157,17 +180,12 @@ function crossChecks(config: MeridianConfig): ConfigIssue[] {
     });
   }
   for (const [name, collection] of Object.entries(config.collections)) {
-    const values = {
-      topology: collection.topology,
-      conflict: collection.conflict,
-      mode: collection.replication.mode,
-    };
+    issues.push(...collectionIssues(config, name, collection));
     for (const nope of NOT_YET) {
-      if (values[nope.field] !== nope.value) continue;
-      const path = `collections.${name}.${nope.field === 'mode' ? 'replication.mode' : nope.field}`;
+      if (conflictRule(collection) !== nope.rule) continue;
       issues.push({
-        path,
-        message: `'${nope.value}' is not available in this version of Meridian yet; use '${nope.use}'`,
+        path: `collections.${name}.conflict`,
+        message: `'${nope.rule}' is not available in this version of Meridian yet; use '${nope.use}'`,
       });
     }
   }

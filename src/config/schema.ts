@@ -2,6 +2,7 @@
 // Sections later issues add (routing, sessions, deploy, residency) slot in beside these.
 
 import { z } from 'zod';
+import type { ConflictResolver } from '../conflict/resolver-check.ts';
 import { duration, httpUrl } from './schema-primitives.ts';
 import { dnsSchema, edgeSchema, routingSchema } from './routing-schema.ts';
 
@@ -27,10 +28,64 @@ const region = z.strictObject({
     .optional(),
 });
 
+export const CONSISTENCY_LEVELS = ['strong', 'bounded', 'session', 'eventual'] as const;
+export const STANDBY_MODES = ['forward', 'refuse'] as const;
+
+/**
+ * Where a home-region collection's document lives: exactly one source names its home region.
+ * `field`: a document field holding a region name; `keyPrefix`: key prefixes mapped to regions;
+ * `residencyField`: a document field holding a residency zone of routing.residency.zones (its first
+ * region is the home). `default`: the home of a document that names none (else such a write is refused).
+ */
+const home = z.strictObject({
+  field: z.string().min(1).optional(),
+  keyPrefix: z.record(z.string().min(1), regionName).optional(),
+  residencyField: z.string().min(1).optional(),
+  default: regionName.optional(),
+});
+
+/** How many regions, the writer included, must have durably applied a sync write before it is acknowledged. */
+const ack = z.union([
+  z.enum(['all', 'majority']),
+  z.number().int().min(1, { message: 'expected at least 1 region' }),
+]);
+
+/** `conflict: { resolve(a, b, ctx) }`: an application's merge (TypeScript or JavaScript configs only). */
+const resolverSchema = z.custom<ConflictResolver>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { resolve?: unknown }).resolve === 'function',
+  {
+    message: `expected one of ${CONFLICT_POLICIES.join(', ')}, or { resolve(a, b, ctx) } in a TypeScript or JavaScript config`,
+  },
+);
+
 const collection = z.strictObject({
   topology: z.enum(TOPOLOGIES).default('active-active'),
-  conflict: z.enum(CONFLICT_POLICIES).default('lww'),
-  replication: z.strictObject({ mode: z.enum(REPLICATION_MODES).default('async') }).prefault({}),
+  /** single-writer: the region that takes every write; active-passive: the active region. */
+  primary: regionName.optional(),
+  /** active-passive: what a standby region does with a request: forward it to the primary, or refuse (503). */
+  standby: z.enum(STANDBY_MODES).default('forward'),
+  home: home.optional(),
+  /** The owner's term, carried by every change; a failover raises it so a deposed writer can be fenced. */
+  epoch: z.number().int().min(1).default(1),
+  conflict: z.union([z.enum(CONFLICT_POLICIES), resolverSchema]).default('lww'),
+  replication: z
+    .strictObject({
+      mode: z.enum(REPLICATION_MODES).default('async'),
+      ack: ack.default('majority'),
+      /** A sync write not acknowledged by then answers 503 outcome_unknown. */
+      timeout: duration.default(2000),
+    })
+    .prefault({}),
+  consistency: z
+    .strictObject({
+      /** The read consistency of a request that names none and carries no session token. */
+      default: z.enum(CONSISTENCY_LEVELS).default('eventual'),
+      /** bounded reads that give no maxStalenessMs use this bound. */
+      maxStaleness: duration.default(5000),
+      /** How long a session read waits for this region to catch up before forwarding. */
+      sessionWait: duration.default(1000),
+    })
+    .prefault({}),
 });
 
 export const configSchema = z.strictObject({
@@ -131,3 +186,11 @@ export type MeridianConfigInput = z.input<typeof configSchema>;
 export type MeridianConfig = z.output<typeof configSchema>;
 export type RegionConfig = MeridianConfig['regions'][number];
 export type CollectionConfig = MeridianConfig['collections'][string];
+export type Consistency = (typeof CONSISTENCY_LEVELS)[number];
+export type ConflictRule = (typeof CONFLICT_POLICIES)[number] | 'resolver';
+
+/** A collection's conflict policy by name: an application resolver is 'resolver'. */
+export function conflictRule(collection: CollectionConfig): ConflictRule {
+  return typeof collection.conflict === 'string' ? collection.conflict : 'resolver';
+}
+export type Topology = (typeof TOPOLOGIES)[number];

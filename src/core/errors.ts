@@ -15,6 +15,13 @@ export const ErrorCode = {
   NotImplemented: 'not_implemented',
   RegionUnavailable: 'region_unavailable',
   Unavailable: 'unavailable',
+  InvalidSessionToken: 'invalid_session_token',
+  ConsistencyUnavailable: 'consistency_unavailable',
+  OutcomeUnknown: 'outcome_unknown',
+  SessionUnavailable: 'session_unavailable',
+  StalenessUnavailable: 'staleness_unavailable',
+  Standby: 'standby',
+  Misdirected: 'misdirected',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -33,6 +40,13 @@ const statusByCode: Record<ErrorCode, number> = {
   not_implemented: 501,
   region_unavailable: 503,
   unavailable: 503,
+  invalid_session_token: 400,
+  consistency_unavailable: 400,
+  outcome_unknown: 503,
+  session_unavailable: 503,
+  staleness_unavailable: 503,
+  standby: 503,
+  misdirected: 421,
   internal: 500,
 };
 

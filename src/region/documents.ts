@@ -9,17 +9,14 @@ import { createWriteBatcher } from '../store/write-batcher.ts';
 import type { DocRecord, LogEntry, Precondition, Store, StoredJson } from '../store/store.ts';
 
 export interface DocumentService {
-  /** The live document, its value as JSON text ready to send. */
-  get(collection: string, key: string): Promise<DocumentJson>;
+  /**
+   * The document or its tombstone (json null) with the change that wrote it, its value as JSON text
+   * ready to send; undefined when the key was never written here.
+   */
+  record(collection: string, key: string): Promise<StoredJson | undefined>;
   put(collection: string, key: string, body: unknown, precondition: Precondition): Promise<LogEntry>;
   remove(collection: string, key: string, precondition: Precondition): Promise<LogEntry>;
   list(collection: string, query: ListQuery): Promise<ListPage>;
-}
-
-export interface DocumentJson {
-  readonly version: string;
-  readonly origin: string;
-  readonly json: string;
 }
 
 export interface ListQuery {
@@ -111,7 +108,8 @@ export function createDocumentService(options: DocumentServiceOptions): Document
     precondition: Precondition,
   ) {
     options.checkWritable?.();
-    const result = await writes.write({ collection, key, value, origin: region }, precondition);
+    const { epoch } = config.collections[collection]!;
+    const result = await writes.write({ collection, key, value, origin: region, epoch }, precondition);
     if (result.ok) return result.entry;
     const current = result.current;
     const state =
@@ -143,19 +141,11 @@ export function createDocumentService(options: DocumentServiceOptions): Document
   }
 
   return {
-    async get(collection, key) {
+    async record(collection, key) {
       checkCollection(collection);
       checkKey(key);
       // The stored JSON text goes out as it is: no parse and re-serialise on the hot read path.
-      const doc = store.getJson
-        ? await store.getJson(collection, key)
-        : toJson(await store.get(collection, key));
-      if (doc === undefined || doc.json === null) {
-        throw new MeridianError('not_found', `no document '${key}' in '${collection}'`, {
-          details: { collection, key },
-        });
-      }
-      return { version: doc.version, origin: doc.origin, json: doc.json };
+      return store.getJson ? store.getJson(collection, key) : toJson(await store.get(collection, key));
     },
 
     async put(collection, key, body, precondition) {
@@ -205,6 +195,7 @@ function toJson(doc: DocRecord | undefined): StoredJson | undefined {
     doc && {
       version: doc.version,
       origin: doc.origin,
+      originSeq: doc.originSeq,
       json: doc.value === null ? null : JSON.stringify(doc.value),
     }
   );

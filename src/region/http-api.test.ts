@@ -206,8 +206,13 @@ describe('bad input gets a clear error and changes nothing', () => {
     const level = await call('GET', '/v1/collections/profiles/docs/alice?consistency=sometimes');
     assert.equal(level.status, 400);
     assert.match((level.json as { error: { message: string } }).error.message, /"sometimes"/);
-    const later = await call('GET', '/v1/collections/profiles/docs/alice?consistency=strong');
-    assert.equal(later.status, 501);
+    // profiles is active-active: no one region orders its writes, so no linearizable read.
+    const strong = await call('GET', '/v1/collections/profiles/docs/alice?consistency=strong');
+    assert.equal(strong.status, 400);
+    assert.equal(errorCode(strong.json), 'consistency_unavailable');
+    const bound = await call('GET', '/v1/collections/profiles/docs/alice?maxStalenessMs=soon');
+    assert.equal(bound.status, 400);
+    assert.match((bound.json as { error: { message: string } }).error.message, /"soon"/);
   });
 
   it('an unknown route', async () => {

@@ -4,13 +4,17 @@ import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
 import { MeridianError } from '../core/errors.ts';
 import type { MeridianConfig } from '../config/schema.ts';
 import type { Precondition, Store } from '../store/store.ts';
 import { BUCKETS, bucketKeys, digestCollection, type CollectionDigest } from './digest.ts';
-import type { DocumentService } from './documents.ts';
+import type { Coordinator, DocRequest } from './coordinator.ts';
+import { FORWARDED_BY_HEADER } from './http-forwarder.ts';
+import type { SessionTokens } from '../protocol/session-token.ts';
+import { CONSISTENCY_LEVELS, conflictRule, type Consistency } from '../config/schema.ts';
 import { sendError } from './http-errors.ts';
 import type { RegionMetrics } from './metrics.ts';
 import type { PeerMonitor } from './peer-monitor.ts';
@@ -20,7 +24,10 @@ export interface HttpApiOptions {
   readonly config: MeridianConfig;
   readonly region: string;
   readonly url: string;
-  readonly documents: DocumentService;
+  /** Serves the documents API at the requested consistency (forwarding where the topology says). */
+  readonly coordinator: Coordinator;
+  /** Reads and issues x-meridian-session tokens. */
+  readonly tokens: SessionTokens;
   readonly store: Store;
   readonly peers: PeerMonitor;
   /** Replication as seen from here: per upstream peer stats, and the last lag per origin. */
@@ -36,10 +43,9 @@ interface DocParams {
   key: string;
 }
 
-const CONSISTENCY_LEVELS = ['eventual', 'session', 'bounded', 'strong'];
-
 export function createHttpApi(options: HttpApiOptions): FastifyInstance {
-  const { config, region, documents, peers, metrics } = options;
+  const { config, region, peers, metrics } = options;
+  const regionNames = config.regions.map((r) => r.name);
   const app = Fastify({
     loggerInstance: options.logger,
     // No log line per request: metrics count them; errors are logged by the error handler.
@@ -112,7 +118,11 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
             : null,
         };
       }),
-      collections: Object.entries(config.collections).map(([name, c]) => ({ name, ...c })),
+      collections: Object.entries(config.collections).map(([name, c]) => ({
+        name,
+        ...c,
+        conflict: conflictRule(c),
+      })),
     };
   });
 
@@ -144,54 +154,114 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
     return { region, collections };
   });
 
+  app.get<{ Querystring: Record<string, string | undefined> }>('/v1/conflicts', async (request) => {
+    const { collection, after, limit } = request.query;
+    if (collection !== undefined && !Object.hasOwn(config.collections, collection)) {
+      throw new MeridianError('unknown_collection', `unknown collection '${collection}'`, {
+        details: { collection },
+      });
+    }
+    const cursor = after === undefined ? 0 : wholeNumber('after', after);
+    const count = limit === undefined ? 100 : parseLimit(limit);
+    if (count < 1 || count > config.limits.maxListLimit) {
+      throw new MeridianError(
+        'bad_request',
+        `limit must be from 1 to ${config.limits.maxListLimit}, got ${count}`,
+      );
+    }
+    const conflicts = await options.store.readConflicts({ collection, after: cursor, limit: count });
+    // Pass `next` as `after` to resume; it stays put while there is nothing new (a feed to poll).
+    return { region, conflicts, next: conflicts.at(-1)?.id ?? cursor };
+  });
+
   const docPath = '/v1/collections/:collection/docs/:key';
-  app.get<{ Params: DocParams; Querystring: { consistency?: string } }>(docPath, async (request, reply) => {
-    checkConsistency(request);
+  type DocQuery = Record<string, string | undefined>;
+
+  /** Runs a document request through the coordinator and writes its answer, session token included. */
+  async function serve(
+    request: FastifyRequest<{ Querystring: DocQuery }>,
+    reply: FastifyReply,
+    doc: Pick<DocRequest, 'op' | 'collection' | 'key' | 'body' | 'precondition' | 'list'>,
+  ): Promise<FastifyReply> {
+    const forwardedBy = header(request, FORWARDED_BY_HEADER);
+    const served = await options.coordinator.handle({
+      ...doc,
+      ...readConsistency(request),
+      session: options.tokens.read(request.headers['x-meridian-session']),
+      forwardedBy: forwardedBy !== undefined && regionNames.includes(forwardedBy) ? forwardedBy : undefined,
+    });
+    reply.header('x-meridian-region', served.region);
+    reply.header('x-meridian-session', options.tokens.issue(served.session));
+    if (served.forwardedTo !== undefined) reply.header('x-meridian-forwarded-to', served.forwardedTo);
+    const answer = served.reply;
+    switch (answer.kind) {
+      case 'error':
+        return sendError(reply, answer.error);
+      case 'doc':
+        return reply
+          .header('etag', `"${answer.version}"`)
+          .header('x-meridian-origin', answer.origin)
+          .type('application/json; charset=utf-8')
+          .send(answer.json);
+      case 'written':
+        reply.header('etag', `"${answer.version}"`);
+        return reply.send({
+          key: answer.key,
+          version: answer.version,
+          region: served.region,
+          ...(answer.deleted ? { deleted: true } : {}),
+        });
+      case 'page':
+        return reply.send({ items: answer.items, next: answer.next });
+    }
+  }
+
+  app.get<{ Params: DocParams; Querystring: DocQuery }>(docPath, async (request, reply) => {
     const { collection, key } = request.params;
-    const doc = await documents.get(collection, key);
-    return reply
-      .header('etag', `"${doc.version}"`)
-      .header('x-meridian-region', region)
-      .header('x-meridian-origin', doc.origin)
-      .type('application/json; charset=utf-8')
-      .send(doc.json);
+    return serve(request, reply, { op: 'get', collection, key });
   });
 
-  app.put<{ Params: DocParams }>(docPath, async (request, reply) => {
+  app.put<{ Params: DocParams; Querystring: DocQuery }>(docPath, async (request, reply) => {
     const { collection, key } = request.params;
-    const entry = await documents.put(collection, key, request.body, precondition(request));
-    return reply
-      .header('etag', `"${entry.version}"`)
-      .header('x-meridian-region', region)
-      .send({ key, version: entry.version, region });
+    return serve(request, reply, {
+      op: 'put',
+      collection,
+      key,
+      body: request.body,
+      precondition: precondition(request),
+    });
   });
 
-  app.delete<{ Params: DocParams }>(docPath, async (request, reply) => {
+  app.delete<{ Params: DocParams; Querystring: DocQuery }>(docPath, async (request, reply) => {
     const { collection, key } = request.params;
-    const entry = await documents.remove(collection, key, precondition(request));
-    return reply
-      .header('x-meridian-region', region)
-      .send({ key, version: entry.version, region, deleted: true });
+    return serve(request, reply, { op: 'delete', collection, key, precondition: precondition(request) });
   });
 
-  app.get<{ Params: { collection: string }; Querystring: Record<string, string | undefined> }>(
+  app.get<{ Params: { collection: string }; Querystring: DocQuery }>(
     '/v1/collections/:collection/docs',
     async (request, reply) => {
-      checkConsistency(request);
       const { prefix, after, limit } = request.query;
-      const page = await documents.list(request.params.collection, {
-        prefix: prefix || undefined,
-        after: after || undefined,
-        limit: limit === undefined ? undefined : parseLimit(limit),
-      });
-      return reply.header('x-meridian-region', region).send({
-        items: page.items.map((d) => ({ key: d.key, version: d.version, value: d.value })),
-        next: page.next,
+      return serve(request, reply, {
+        op: 'list',
+        collection: request.params.collection,
+        list: {
+          prefix: prefix || undefined,
+          after: after || undefined,
+          limit: limit === undefined ? undefined : parseLimit(limit),
+        },
       });
     },
   );
 
   return app;
+}
+
+function wholeNumber(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
+    throw new MeridianError('bad_request', `${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  }
+  return n;
 }
 
 function parseLimit(raw: string): number {
@@ -233,18 +303,41 @@ function precondition(request: FastifyRequest): Precondition {
   return { kind: 'none' };
 }
 
-function checkConsistency(request: FastifyRequest<{ Querystring: { consistency?: string } }>): void {
-  const header = request.headers['x-meridian-consistency'];
-  const level = request.query.consistency ?? (typeof header === 'string' ? header : undefined);
-  if (level === undefined || level === 'eventual') return;
-  if (!CONSISTENCY_LEVELS.includes(level)) {
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** consistency and maxStalenessMs, from the query or the x-meridian-* headers. */
+function readConsistency(
+  request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>,
+): Pick<DocRequest, 'consistency' | 'maxStalenessMs'> {
+  const level = request.query.consistency ?? header(request, 'x-meridian-consistency');
+  if (level !== undefined && !(CONSISTENCY_LEVELS as readonly string[]).includes(level)) {
     throw new MeridianError(
       'bad_request',
       `consistency must be one of ${CONSISTENCY_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
     );
   }
-  throw new MeridianError(
-    'not_implemented',
-    `consistency=${level} is not available in this version yet; use consistency=eventual`,
-  );
+  const rawBound = request.query.maxStalenessMs ?? header(request, 'x-meridian-max-staleness-ms');
+  let maxStalenessMs: number | undefined;
+  if (rawBound !== undefined) {
+    maxStalenessMs = Number(rawBound);
+    if (!/^\d+$/.test(rawBound) || !Number.isSafeInteger(maxStalenessMs)) {
+      throw new MeridianError(
+        'bad_request',
+        `maxStalenessMs must be a whole number of milliseconds, got ${JSON.stringify(rawBound)}`,
+      );
+    }
+    if (level !== undefined && level !== 'bounded') {
+      throw new MeridianError(
+        'bad_request',
+        `maxStalenessMs goes with consistency=bounded, not consistency=${level}`,
+      );
+    }
+  }
+  return {
+    consistency: (level as Consistency | undefined) ?? (maxStalenessMs === undefined ? undefined : 'bounded'),
+    maxStalenessMs,
+  };
 }

@@ -46,5 +46,8 @@ function fail(status: number, code: string, message: string) {
 
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   const { status, body } = toHttpError(err);
+  const retryAfterMs = err instanceof MeridianError ? err.details.retryAfterMs : undefined;
+  if (typeof retryAfterMs === 'number')
+    reply.header('retry-after', Math.max(1, Math.ceil(retryAfterMs / 1000)));
   return reply.code(status).send(body);
 }

@@ -52,5 +52,21 @@ export function createRegionMetrics(region: string, store: Store): RegionMetrics
   storeGauge('meridian_store_documents', 'Live documents in this region.', (s) => s.documents);
   storeGauge('meridian_store_tombstones', 'Deleted documents kept as tombstones.', (s) => s.tombstones);
   storeGauge('meridian_store_log_entries', 'Entries in the replication log.', (s) => s.logEntries);
+  // Counted from the ledger itself, read on from where the last scrape stopped: exact across restarts.
+  let ledgerSeen = 0;
+  new Counter({
+    name: 'meridian_conflicts_total',
+    help: 'Conflicts resolved in this region (the conflict ledger), by collection and rule.',
+    labelNames: ['collection', 'rule'] as const,
+    registers: [registry],
+    async collect() {
+      for (;;) {
+        const page = await store.readConflicts({ after: ledgerSeen, limit: 1000 });
+        for (const c of page) this.inc({ collection: c.collection, rule: c.rule });
+        ledgerSeen = page.at(-1)?.id ?? ledgerSeen;
+        if (page.length < 1000) return;
+      }
+    },
+  });
   return { registry, httpRequests, httpDuration, peerRtt, peerUp };
 }

@@ -1,12 +1,14 @@
 // Composition root of one region node: store, hybrid clock, document service, replication (source,
 // transport, replicator), peer monitor, metrics and HTTP API — wired on one screen.
 
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { MeridianError } from '../core/errors.ts';
 import { upstreamPeers } from '../core/topology.ts';
 import type { MeridianConfig, RegionConfig } from '../config/schema.ts';
 import { createPullVerifier } from '../protocol/pull-auth.ts';
+import { createSessionTokens } from '../protocol/session-token.ts';
 import { createHttpTransport } from '../replication/http-transport.ts';
 import { openRegionReplication } from '../replication/region-replication.ts';
 import type { ReplicationTransport } from '../replication/replication-port.ts';
@@ -14,7 +16,9 @@ import { describeDisconnect } from '../replication/replicator-events.ts';
 import type { Replicator } from '../replication/replicator.ts';
 import { systemClock } from '../replication/system-clock.ts';
 import type { Store } from '../store/store.ts';
+import { createCoordinator } from './coordinator.ts';
 import { createDocumentService } from './documents.ts';
+import { createHttpForwarder } from './http-forwarder.ts';
 import { createHttpApi } from './http-api.ts';
 import { createRegionMetrics } from './metrics.ts';
 import { createPeerMonitor } from './peer-monitor.ts';
@@ -160,6 +164,28 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     nextVersion: () => regionClock.tick(),
     checkWritable: () => gate.check(),
   });
+  // Session tokens verify in every region: signed with the cluster secret (a single region without one
+  // signs with a key of its own process, so its tokens last as long as it runs).
+  const tokens = createSessionTokens(
+    secret ??
+      config.replication.secret ??
+      process.env[config.replication.secretEnv] ??
+      randomBytes(32).toString('hex'),
+  );
+  const forwarder = createHttpForwarder({
+    region: self.name,
+    peerUrls,
+    tokens,
+    timeoutMs: forwardTimeoutMs(config),
+  });
+  const coordinator = createCoordinator({
+    config,
+    region: self.name,
+    documents,
+    consistency: replication.consistency,
+    forwarder,
+    checkCurrent: () => gate.check(),
+  });
   const gateTimer = gate.open
     ? undefined
     : setInterval(() => {
@@ -188,7 +214,8 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     get url() {
       return url;
     },
-    documents,
+    coordinator,
+    tokens,
     store,
     peers,
     replication: () => ({
@@ -234,6 +261,7 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
         app.server.closeAllConnections?.();
         await app.close();
         await transport?.close();
+        await forwarder.close();
         await peers.stop();
         await store.close();
         logger.info('region stopped');
@@ -241,6 +269,14 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
       return stopping;
     },
   };
+}
+
+/** A forwarded request may wait for a sync write's acknowledgements or a session to catch up. */
+function forwardTimeoutMs(config: MeridianConfig): number {
+  const waits = Object.values(config.collections).map(
+    (c) => Math.max(c.replication.timeout, c.consistency.sessionWait) * 2,
+  );
+  return Math.max(10_000, ...waits);
 }
 
 /** A single-region deployment pulls from nobody. */

@@ -103,6 +103,15 @@ async function refuse(
 }
 
 function toChange(entry: LogEntry) {
-  const { collection, key, value, version, origin, originSeq } = entry;
-  return { collection, key, value, version, origin, originSeq };
+  const { collection, key, value, version, origin, originSeq, epoch, base } = entry;
+  return {
+    collection,
+    key,
+    value,
+    version,
+    origin,
+    originSeq,
+    ...(epoch === undefined ? {} : { epoch }),
+    ...(base === undefined ? {} : { base }),
+  };
 }

@@ -87,6 +87,7 @@ export function notifyingStore(store: Store, notifier: LogNotifier): Store {
       return results;
     },
     readLog: (after, limit) => store.readLog(after, limit),
+    readConflicts: (options) => store.readConflicts(options),
     logHead: () => store.logHead(),
     appliedSeqs: () => store.appliedSeqs(),
     positionAfter: (applied) => store.positionAfter(applied),

@@ -3,7 +3,7 @@
 // applied vectors of pull requests. Sources send it on, the log collector reads the watermarks from it.
 
 import { createProgressMatrix, type ProgressReport } from '../core/progress-matrix.ts';
-import type { SeqVector } from '../core/seq-vector.ts';
+import { seqOf, type SeqVector } from '../core/seq-vector.ts';
 import type { Store } from '../store/store.ts';
 import type { RegionClock } from './region-clock.ts';
 
@@ -21,6 +21,12 @@ export interface ProgressTracker {
   watermark(): SeqVector | undefined;
   /** See ProgressMatrix.stable: the tombstones that may be purged here. */
   stable(): SeqVector | undefined;
+  /** This region's own applied vector as last refreshed. */
+  ownApplied(): SeqVector;
+  /** The regions (this one included) known to have applied `origin`'s change `seq`. */
+  holders(origin: string, seq: number): string[];
+  /** Calls `onChange` whenever the matrix changed, until the returned function is called. */
+  subscribe(onChange: () => void): () => void;
 }
 
 export interface ProgressTrackerOptions {
@@ -34,6 +40,14 @@ export interface ProgressTrackerOptions {
 export function createProgressTracker(options: ProgressTrackerOptions): ProgressTracker {
   const { region, store, regionClock } = options;
   const matrix = createProgressMatrix(region, options.regions);
+  const listeners = new Set<() => void>();
+  let own: SeqVector = {};
+  let heard = matrix.changes;
+  const notify = () => {
+    if (matrix.changes === heard) return;
+    heard = matrix.changes;
+    for (const listener of listeners) listener();
+  };
 
   /**
    * A region that lost its store learns from its peers how far its clock had gone, and moves its clock
@@ -48,14 +62,27 @@ export function createProgressTracker(options: ProgressTrackerOptions): Progress
   return {
     async refresh() {
       const applied = await store.appliedSeqs();
+      own = applied;
       matrix.setOwn({ applied, clock: regionClock.version() });
+      notify();
     },
     learn(report) {
       matrix.learn(report);
       adoptOwnClock();
+      notify();
     },
     learnPull(puller, applied) {
       matrix.learn({ [puller]: { applied } });
+      notify();
+    },
+    ownApplied: () => own,
+    holders(origin, seq) {
+      const rows = matrix.report();
+      return Object.keys(rows).filter((r) => seqOf(rows[r]!.applied, origin) >= seq);
+    },
+    subscribe(onChange) {
+      listeners.add(onChange);
+      return () => listeners.delete(onChange);
     },
     report: () => matrix.report(),
     get changes() {

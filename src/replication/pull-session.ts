@@ -24,6 +24,8 @@ export interface SessionContext {
   readonly emit: (event: ReplicatorEvent) => void;
   /** The region's progress matrix: what the peer knows of every region's progress is merged into it. */
   readonly progress?: ProgressTracker;
+  /** Told of a batch's closed timestamps once all its entries are applied. */
+  readonly onClosed?: (closed: Readonly<Record<string, number>>) => void;
 }
 
 export interface SessionOutcome {
@@ -43,6 +45,9 @@ export async function runPullSession(ctx: SessionContext, stop: AbortSignal): Pr
   let batches = 0;
   let reason: DisconnectReason | undefined;
   const snapshot = newSnapshotState();
+  /** Batch numbers received out of order, and the highest n such that 1..n all arrived. */
+  const received = new Set<number>();
+  let contiguous = 0;
   try {
     const request = { region: ctx.region, applied: await ctx.store.appliedSeqs() };
     for await (const batch of ctx.transport.pull(peer, request, scope.signal)) {
@@ -65,6 +70,12 @@ export async function runPullSession(ctx: SessionContext, stop: AbortSignal): Pr
       if (batch.snapshot !== undefined) reason = await applySnapshotPart(ctx, batch.snapshot, snapshot);
       else if (batch.entries.length === 0) stats.heartbeats++;
       if (reason === undefined && !scope.signal.aborted) reason = await applyEntries(ctx, batch.entries);
+      if (reason === undefined && batch.n !== undefined) {
+        if (batch.n > contiguous) received.add(batch.n);
+        while (received.delete(contiguous + 1)) contiguous++;
+        // Every batch up to this one arrived and applied: its closed timestamps hold here.
+        if (batch.closed !== undefined && batch.n <= contiguous) ctx.onClosed?.(batch.closed);
+      }
       // Abort before leaving the loop: the transport must stop whatever it has in flight.
       if (reason !== undefined || scope.signal.aborted) {
         scope.abort();

@@ -9,6 +9,7 @@ import { createLogCollector, type LogCollector } from './log-collector.ts';
 import { createLogNotifier, notifyingStore } from './log-notifier.ts';
 import { createProgressTracker, type ProgressTracker } from './progress-tracker.ts';
 import type { RegionClock } from './region-clock.ts';
+import { createRegionConsistency, type RegionConsistency } from './region-consistency.ts';
 import type { ReplicationSource, ReplicationTransport } from './replication-port.ts';
 import { createReplicationSource } from './replication-source.ts';
 import { createReplicator, type Replicator, type ReplicatorStats } from './replicator.ts';
@@ -37,6 +38,11 @@ export interface RegionReplicationOptions {
   readonly sourceTuning?: Partial<SourceTuning>;
   readonly replicatorTuning?: Partial<ReplicatorTuning>;
   readonly retentionTuning?: Partial<RetentionTuning>;
+  /**
+   * False while the region must not vouch for its own changes (rebuilding after it lost its store): it
+   * sends no closed timestamp of its own then. Default: always current.
+   */
+  readonly isCurrent?: () => boolean;
   /** Replicator, source and collector events; it must not throw. */
   readonly onEvent?: (event: ReplicatorEvent) => void;
 }
@@ -50,6 +56,8 @@ export interface RegionReplication {
   readonly source: ReplicationSource;
   readonly replicator: Replicator;
   readonly progress: ProgressTracker;
+  /** Waits for session positions, sync acknowledgements and closed timestamps. */
+  readonly consistency: RegionConsistency;
   readonly collector: LogCollector;
   start(): void;
   /** Stops pulling and collecting; streams this region serves end when their signals abort. Idempotent. */
@@ -65,12 +73,18 @@ export async function openRegionReplication(options: RegionReplicationOptions): 
     options.regionClock ??
     (await loadRegionClock(store, { region, now: () => clock.now(), maxOffsetMs: options.maxClockOffsetMs }));
   const progress = createProgressTracker({ region, regions: options.regions, store, regionClock });
+  const consistency = createRegionConsistency({ region, store, appends: notifier, progress, clock });
   const source = createReplicationSource({
     region,
     store,
     appends: notifier,
     clock,
     progress,
+    closed: () =>
+      options.isCurrent?.() === false
+        ? consistency.closed()
+        : { ...consistency.closed(), [region]: regionClock.current().wall },
+    urgent: () => consistency.awaitingAcks,
     tuning: options.sourceTuning,
     onEvent: options.onEvent,
   });
@@ -84,6 +98,7 @@ export async function openRegionReplication(options: RegionReplicationOptions): 
     random: options.random,
     tuning: options.replicatorTuning,
     progress,
+    onClosed: (closed) => consistency.learnClosed(closed),
     onEvent: options.onEvent,
   });
   const collector = createLogCollector({
@@ -99,6 +114,7 @@ export async function openRegionReplication(options: RegionReplicationOptions): 
     source,
     replicator,
     progress,
+    consistency,
     collector,
     start() {
       replicator.start();

@@ -37,6 +37,8 @@ export interface SnapshotPart {
  */
 export interface ReplicationBatch {
   readonly from: string;
+  /** 1, 2, 3, ... within the stream: lets the puller tell that it has every batch up to this one. */
+  readonly n?: number;
   readonly entries: readonly LogEntry[];
   /** The sender's log head when the batch was cut: how far behind the puller still is. */
   readonly senderHead: number;
@@ -52,6 +54,15 @@ export interface ReplicationBatch {
    */
   readonly progress?: ProgressReport;
   readonly snapshot?: SnapshotPart;
+  /**
+   * Closed timestamps, on a batch that brings the puller up to the sender's log head: per origin, a wall
+   * time (ms) below which the puller, once it has applied this batch, holds every change of that origin
+   * (the sender's own clock for its own changes; for others, what the sender itself was told). Bounded
+   * staleness reads are served from them (see docs/INTERNALS.md, "Read consistency"). The puller takes
+   * them only once it has applied every batch of the stream up to this one (`n`): a transport may
+   * reorder batches, and an empty batch that overtook one with entries must not vouch for them.
+   */
+  readonly closed?: Readonly<Record<string, number>>;
 }
 
 /**

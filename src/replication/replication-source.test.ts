@@ -66,7 +66,7 @@ test('starts after what the puller has and skips entries it has from other peers
   await runUntil(clock, EPOCH);
   // Nothing to send: the greeting is an empty batch telling the puller where the log ends.
   assert.deepEqual(skipAll.items, [
-    { from: 'us-east-1', entries: [], senderHead: 4, applied: { 'us-east-1': 3, 'sa-east-1': 1 } },
+    { from: 'us-east-1', n: 1, entries: [], senderHead: 4, applied: { 'us-east-1': 3, 'sa-east-1': 1 } },
   ]);
   stop.abort();
   await Promise.all([got.done, skipAll.done]);

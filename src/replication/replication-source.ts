@@ -3,7 +3,7 @@
 // by count, bytes and a short linger, with heartbeats while idle and the region's progress matrix.
 
 import type { Clock } from '../core/clock.ts';
-import { maxVector } from '../core/seq-vector.ts';
+import { maxVector, sameVector, seqOf, type SeqVector } from '../core/seq-vector.ts';
 import type { LogEntry, Store } from '../store/store.ts';
 import { readBatch } from './batch-reader.ts';
 import { createDoorbell } from './doorbell.ts';
@@ -27,6 +27,13 @@ export interface ReplicationSourceOptions {
   /** The region's progress matrix: it learns each puller's applied vector and travels in the batches. */
   readonly progress?: ProgressTracker;
   readonly tuning?: Partial<SourceTuning>;
+  /**
+   * The closed timestamps to send (see ReplicationBatch.closed): this region's clock for its own changes
+   * and what it was told of the others'. Read before the log, so every change they cover is in it.
+   */
+  readonly closed?: () => Readonly<Record<string, number>>;
+  /** True while a write waits for acknowledgements: batches go out without lingering. */
+  readonly urgent?: () => boolean;
   /** Called for every snapshot served ('snapshot-sent'); it must not throw. */
   readonly onEvent?: (event: ReplicatorEvent) => void;
 }
@@ -58,19 +65,50 @@ export function createReplicationSource(options: ReplicationSourceOptions): Repl
       let lastSentAt = clock.now();
       let progressCheckedAt: number | undefined;
       let progressSent = -1;
-      /** The sender's head, and its progress when it changed (checked at most once per heartbeat). */
-      const extras = async (): Promise<Pick<ReplicationBatch, 'senderHead' | 'progress'>> => {
+      let batchesSent = 0;
+      /** This region's applied vector as last sent on this stream. */
+      let ownSent: SeqVector | undefined;
+      /**
+       * This region applied more of the puller's own changes than it last said: an acknowledgement the
+       * puller may be waiting for (a sync write), sent at once rather than with the next heartbeat.
+       */
+      const ackDue = async (): Promise<boolean> => {
+        if (progress === undefined) return false;
+        await progress.refresh();
+        return seqOf(progress.ownApplied(), request.region) !== seqOf(ownSent ?? {}, request.region);
+      };
+      /**
+       * The sender's head, closed timestamps when given, the whole progress matrix when it changed
+       * (checked at most once per heartbeat), else this region's own row when it moved.
+       */
+      const extras = async (
+        closed?: Readonly<Record<string, number>>,
+      ): Promise<Pick<ReplicationBatch, 'n' | 'senderHead' | 'progress' | 'closed'>> => {
         lastSentAt = clock.now();
         const senderHead = await store.logHead();
-        if (progress === undefined) return { senderHead };
+        const n = ++batchesSent;
+        // Closed timestamps read before the batch was cut hold if the batch reaches the head read after.
+        const base =
+          closed !== undefined && after >= senderHead ? { n, senderHead, closed } : { n, senderHead };
+        if (progress === undefined) return base;
         const due = progressCheckedAt === undefined || lastSentAt - progressCheckedAt >= tuning.heartbeatMs;
-        if (!due) return { senderHead };
-        progressCheckedAt = lastSentAt;
-        await progress.refresh();
-        if (progress.changes === progressSent) return { senderHead };
-        progressSent = progress.changes;
-        return { senderHead, progress: progress.report() };
+        if (due) {
+          progressCheckedAt = lastSentAt;
+          await progress.refresh();
+          if (progress.changes !== progressSent) {
+            progressSent = progress.changes;
+            ownSent = progress.ownApplied();
+            return { ...base, progress: progress.report() };
+          }
+        }
+        // As last refreshed (ackDue refreshes it whenever an acknowledgement may be due).
+        const own = progress.ownApplied();
+        if (ownSent !== undefined && sameVector(own, ownSent)) return base;
+        ownSent = own;
+        const row = progress.report()[region];
+        return row === undefined ? base : { ...base, progress: { [region]: row } };
       };
+
       // The first batch goes out at once, even empty: it tells the puller the stream is up, how far the
       // log reaches and what this region has applied.
       let greeting: Pick<ReplicationBatch, 'applied'> | undefined = { applied: await store.appliedSeqs() };
@@ -113,23 +151,26 @@ export function createReplicationSource(options: ReplicationSourceOptions): Repl
             const gone = missingOrigins(await store.truncatedSeqs(), Object.fromEntries(covered));
             if (gone.length > 0) return;
           }
+          const closed = options.closed?.();
           const cut = await readBatch(store, after, covered, tuning);
           after = cut.after;
           noteSent(covered, cut.entries);
           if (greeting !== undefined || cut.entries.length > 0) {
-            yield { from: region, entries: cut.entries, ...first(), ...(await extras()) };
+            yield { from: region, entries: cut.entries, ...first(), ...(await extras(closed)) };
             continue;
           }
           // A clock stepped backwards counts as due, rather than silencing the stream until it catches up.
           const quietMs = clock.now() - lastSentAt;
-          if (quietMs >= tuning.heartbeatMs || quietMs < 0) {
-            yield { from: region, entries: [], ...(await extras()) };
+          if (quietMs >= tuning.heartbeatMs || quietMs < 0 || (await ackDue())) {
+            yield { from: region, entries: [], ...(await extras(closed)) };
             continue;
           }
           armHeartbeat(tuning.heartbeatMs - quietMs);
           await bell.wait();
-          // Woken by an append: let the appends that follow closely join the same batch.
-          if (appends.appends > seen && tuning.lingerMs > 0 && !signal.aborted)
+          // Woken by an append: let the appends that follow closely join the same batch, unless an
+          // acknowledgement is due.
+          const linger = tuning.lingerMs > 0 && !signal.aborted && options.urgent?.() !== true;
+          if (appends.appends > seen && linger && !(await ackDue()))
             await clock.sleep(tuning.lingerMs, signal);
         }
       } finally {

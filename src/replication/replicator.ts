@@ -29,6 +29,8 @@ export interface ReplicatorOptions {
   readonly tuning?: Partial<ReplicatorTuning>;
   /** The region's progress matrix, fed with what each peer knows (see ReplicationBatch.progress). */
   readonly progress?: ProgressTracker;
+  /** Told of the closed timestamps of every batch applied whole (see ReplicationBatch.closed). */
+  readonly onClosed?: (closed: Readonly<Record<string, number>>) => void;
   /** Called synchronously for every event; it must not throw (an error is ignored). */
   readonly onEvent?: (event: ReplicatorEvent) => void;
 }
@@ -77,6 +79,7 @@ export function createReplicator(options: ReplicatorOptions): Replicator {
       emit,
       idleTimeoutMs: tuning.idleTimeoutMs,
       progress: options.progress,
+      onClosed: options.onClosed,
     };
     let attempt = 0;
     while (!signal.aborted) {

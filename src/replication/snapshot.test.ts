@@ -263,7 +263,7 @@ test('the collector truncates and purges only once every configured region is kn
   const cNode = await c.open('c', ['a', 'b']);
   await c.until(3000);
   for (const node of [a, b, cNode]) {
-    assert.deepEqual(await node.store.stats(), { documents: 1, tombstones: 0, logEntries: 0 });
+    assert.deepEqual(await node.store.stats(), { documents: 1, tombstones: 0, logEntries: 0, conflicts: 0 });
     assert.deepEqual(await node.store.truncatedSeqs(), { a: 2, b: 1 });
   }
   assert.equal(

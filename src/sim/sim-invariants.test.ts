@@ -36,15 +36,15 @@ test('a correct end state has no violations', async () => {
 
 test('a region missing a change is reported as divergence, a lost write and exactly-once', async () => {
   const violations = await check([await region('a', [A1]), await region('b', [B1, A1])]);
-  assert.ok(violations.some((x) => x.startsWith("convergence: key 'k' differs")));
-  assert.ok(violations.some((x) => x.startsWith("lost write: a holds key 'k'")));
+  assert.ok(violations.some((x) => x.startsWith('convergence: docs/k differs')));
+  assert.ok(violations.some((x) => x.startsWith('lost write: a holds docs/k')));
   assert.ok(violations.includes('exactly-once: a applied b up to #0, but b acknowledged 1 writes'));
 });
 
 test('regions that agree on the wrong version still lose a write', async () => {
   const wrong = write('b', 1, 'k', 5, 2);
   const violations = await check([await region('a', [A1, wrong]), await region('b', [wrong, A1])]);
-  assert.ok(violations.some((x) => x.startsWith("lost write: a holds key 'k' as " + v(10, 'a'))));
+  assert.ok(violations.some((x) => x.startsWith('lost write: a holds docs/k as ' + v(10, 'a'))));
   assert.ok(violations.some((x) => x.includes('exactly-once: a logs b#1 at')));
   assert.ok(!violations.some((x) => x.startsWith('convergence')));
 });

@@ -36,11 +36,16 @@ export async function checkInvariants(input: InvariantInput): Promise<string[]> 
  * (1) every region shows the same thing for every key; (2) it is the newest acknowledged write. A purged
  * tombstone shows as nothing: a region may hold the newest write's tombstone, or nothing, when that is a delete.
  */
-async function checkDocuments({ regions, acked, collection, keys }: InvariantInput): Promise<string[]> {
+export async function checkDocuments({
+  regions,
+  acked,
+  collection,
+  keys,
+}: InvariantInput): Promise<string[]> {
   const violations: string[] = [];
   for (const key of keys) {
     const newest = acked
-      .filter((w) => w.key === key)
+      .filter((w) => w.collection === collection && w.key === key)
       .reduce<AckedWrite | undefined>(
         (best, w) => (best === undefined || compareVersions(w.version, best.version) > 0 ? w : best),
         undefined,
@@ -50,14 +55,14 @@ async function checkDocuments({ regions, acked, collection, keys }: InvariantInp
     );
     const shown = held.map(({ region, doc }) => `${region}: ${describe(doc)}`);
     if (new Set(held.map(({ doc }) => visible(doc))).size > 1) {
-      violations.push(`convergence: key '${key}' differs between regions (${shown.join('; ')})`);
+      violations.push(`convergence: ${collection}/${key} differs between regions (${shown.join('; ')})`);
     }
     for (const { region, doc } of held) {
       if (!sameRecord(doc, newest)) {
         const expected =
           newest === undefined ? 'nothing' : `${newest.version} (${newest.origin}#${newest.originSeq})`;
         violations.push(
-          `lost write: ${region} holds key '${key}' as ${describe(doc)}, the newest acknowledged write is ${expected}`,
+          `lost write: ${region} holds ${collection}/${key} as ${describe(doc)}, the newest acknowledged write is ${expected}`,
         );
       }
     }

@@ -23,6 +23,8 @@ export interface SimNetwork extends MemoryNetwork {
   /** Cuts the link between a and b (partitions nest: each partition needs its heal). */
   partition(a: string, b: string): void;
   heal(a: string, b: string): void;
+  /** Whether the link between a and b is cut now. */
+  isCut(a: string, b: string): boolean;
   /** Ends the fault window: from now on batches are only delayed. */
   calm(): void;
   readonly counters: Readonly<SimNetworkCounters>;
@@ -110,6 +112,7 @@ export function createSimNetwork(options: SimNetworkOptions): SimNetwork {
     partition(a, b) {
       cuts.set(pair(a, b), (cuts.get(pair(a, b)) ?? 0) + 1);
     },
+    isCut: cut,
     heal(a, b) {
       cuts.set(pair(a, b), Math.max(0, (cuts.get(pair(a, b)) ?? 0) - 1));
     },

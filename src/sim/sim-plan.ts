@@ -2,6 +2,7 @@
 // clock skews, network fault rates, the fault schedule and the workload. Printed when a run fails.
 
 import type { ReplicationTopology } from '../core/topology.ts';
+import { describeClientPlan, makeClientPlan, type ClientPlan } from './client-plan.ts';
 import type { Prng } from './prng.ts';
 
 export type SimFault =
@@ -74,6 +75,8 @@ export interface SimPlan {
   readonly keys: readonly string[];
   readonly faults: readonly SimFault[];
   readonly writes: readonly PlannedWrite[];
+  /** Client sessions through the coordinators (drawn from a stream of their own). */
+  readonly clients: ClientPlan;
 }
 
 const MAX_CLOCK_OFFSET_MS = 250;
@@ -116,8 +119,10 @@ export function makePlan(seed: number, available: readonly string[], random: Prn
   const retention: RetentionPlan | undefined = random.chance(0.75)
     ? { gcIntervalMs: random.pick([200, 500, 1500]), tombstoneGraceMs: random.pick([0, 0, 300, 2000]) }
     : undefined;
+  const clients = makeClientPlan(random.fork(77), regions, faultWindowMs);
   return {
     seed,
+    clients,
     regions,
     topology,
     maxClockOffsetMs: MAX_CLOCK_OFFSET_MS,
@@ -206,6 +211,7 @@ export function describePlan(plan: SimPlan): string[] {
     `faults (${plan.faults.length}):`,
   ];
   for (const f of plan.faults) lines.push(`  ${describeFault(f)}`);
+  lines.push(...describeClientPlan(plan.clients));
   return lines;
 }
 

@@ -1,7 +1,11 @@
 // One region in the simulator, running the real replication code: a memory store that survives crashes
 // (acknowledged writes are durable), and per incarnation a notifier, region clock, source and replicator.
 
+import { MeridianError } from '../core/errors.ts';
 import type { JsonObject } from '../core/json.ts';
+import type { MeridianConfig } from '../config/schema.ts';
+import { createCoordinator, type Coordinator, type Forwarder } from '../region/coordinator.ts';
+import { createDocumentService } from '../region/documents.ts';
 import { createMemoryStore } from '../store/memory-store.ts';
 import type { Precondition, Store } from '../store/store.ts';
 import { loadRegionClock } from '../replication/highest-version.ts';
@@ -23,6 +27,8 @@ export interface SimBugs {
   readonly wrapStore?: (region: string, store: Store) => Store;
   /** Wraps a region's clock (e.g. one that ignores received timestamps). */
   readonly wrapRegionClock?: (clock: RegionClock) => RegionClock;
+  /** Serves every client read as an eventual one, here, ignoring its level and session token. */
+  readonly staleReads?: boolean;
 }
 
 export interface SimRegionOptions {
@@ -40,6 +46,10 @@ export interface SimRegionOptions {
   readonly bugs?: SimBugs;
   /** Told of every tombstone the region purges, with what it had applied then (see purge-audit.ts). */
   readonly onPurged?: (purge: Purge) => void;
+  /** The deployment's config: the client collections' topologies and consistency settings. */
+  readonly config: MeridianConfig;
+  /** How this region forwards a request to another (over the simulated WAN). */
+  readonly forwarder: Forwarder;
 }
 
 export type WriteOutcome =
@@ -58,6 +68,10 @@ export interface SimRegion {
   /** Every upstream peer has opened a stream to this incarnation (what the rebuild gate waits for). */
   heardFromAllPeers(): boolean;
   source(): ReplicationSource | undefined;
+  /** The current incarnation's coordinator (the documents API), undefined while down. */
+  coordinator(): Coordinator | undefined;
+  /** The region's physical clock. */
+  physicalNow(): number;
   start(): Promise<void>;
   crash(): void;
   /** Crash and lose the store: the next start() begins empty. */
@@ -84,6 +98,7 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
   const { name, clock, transport, collection, trace } = options;
   let durable = createMemoryStore();
   let running: RegionReplication | undefined;
+  let coordinator: Coordinator | undefined;
   let starting = false;
   let incarnations = 0;
   let greeted = new Set<string>();
@@ -134,6 +149,7 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
     if (running === undefined) return;
     const { replicator } = running;
     running = undefined;
+    coordinator = undefined;
     for (const peer of replicator.stats().peers) addTotals(totals, peer);
     void replicator.stop();
     transport.breakStreams(name);
@@ -151,6 +167,8 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
     holdWrites: false,
     heardFromAllPeers: () => running !== undefined && options.upstream.every((peer) => greeted.has(peer)),
     source: () => running?.source,
+    coordinator: () => coordinator,
+    physicalNow,
 
     async start() {
       if (running !== undefined || starting) return;
@@ -181,9 +199,31 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
         sourceTuning: { maxBatchEntries: 8, maxBatchBytes: 4096, lingerMs: 5, heartbeatMs: 1000 },
         replicatorTuning: { backoffInitialMs: 100, backoffMaxMs: 2000, idleTimeoutMs: 3000 },
         retentionTuning: options.retention ?? { gcIntervalMs: 0 },
+        isCurrent: () => !region.holdWrites,
         onEvent,
       });
       running = replication;
+      const held = () => {
+        if (region.holdWrites) {
+          throw new MeridianError('region_unavailable', `${name} is draining or rebuilding`);
+        }
+      };
+      // The documents API as the region node wires it: the same document service and coordinator.
+      const documents = createDocumentService({
+        config: options.config,
+        region: name,
+        store: replication.store,
+        nextVersion: () => replication.regionClock.tick(),
+        checkWritable: held,
+      });
+      coordinator = createCoordinator({
+        config: options.config,
+        region: name,
+        documents,
+        consistency: replication.consistency,
+        forwarder: options.forwarder,
+        checkCurrent: held,
+      });
       starting = false;
       replication.start();
       const at = replication.regionClock.current();

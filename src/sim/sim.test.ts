@@ -136,3 +136,22 @@ test('catches a replicator that does not merge received timestamps into the regi
     formatFailure(result),
   );
 });
+
+test(
+  'catches reads served from whatever a region has, whatever level the client asked for',
+  { timeout: 120_000 },
+  async () => {
+    // Each checker must see it: stale strong reads, broken session guarantees, reads staler than asked.
+    const bugs: SimBugs = { staleReads: true };
+    const kinds = ['bounded staleness', 'linearizability', 'session guarantees'];
+    const caught = new Map<string, number>();
+    for (let seed = 1; seed <= 150 && caught.size < kinds.length; seed++) {
+      const result = await runSimulation({ seed, matrix, bugs });
+      for (const v of result.violations) {
+        const kind = v.split(':')[0]!;
+        if (kinds.includes(kind) && !caught.has(kind)) caught.set(kind, seed);
+      }
+    }
+    assert.deepEqual([...caught.keys()].sort(), kinds, JSON.stringify([...caught]));
+  },
+);

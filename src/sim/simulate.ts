@@ -6,7 +6,18 @@ import { upstreamPeers } from '../core/topology.ts';
 import { createMemoryTransport } from '../replication/memory-transport.ts';
 import { settle } from './drive.ts';
 import { createPrng } from './prng.ts';
-import { checkCollected, checkInvariants, type AckedWrite } from './sim-invariants.ts';
+import { MeridianError } from '../core/errors.ts';
+import { compareVersions } from '../core/version.ts';
+import type { JsonObject } from '../core/json.ts';
+import { resolveConfig } from '../config/resolve-config.ts';
+import type { MeridianConfig } from '../config/schema.ts';
+import type { DocRequest, Forwarder } from '../region/coordinator.ts';
+import { checkLinearizable } from './checkers/linearizability.ts';
+import { checkSessionGuarantees } from './checkers/session-guarantees.ts';
+import { checkStaleness } from './checkers/staleness.ts';
+import { CLIENT_KEYS, OWNED, SHARED } from './client-plan.ts';
+import { createSimClients, type SimServed } from './sim-client.ts';
+import { checkCollected, checkDocuments, checkInvariants, type AckedWrite } from './sim-invariants.ts';
 import { checkedSource } from './checked-source.ts';
 import { checkPurges, type Purge } from './purge-audit.ts';
 import { createSimNetwork, type SimNetworkCounters } from './sim-network.ts';
@@ -53,6 +64,8 @@ export interface SimResult {
   readonly collectedAfterMs: number | undefined;
   readonly timersFired: number;
   readonly writes: { readonly acked: number; readonly refused: number; readonly skipped: number };
+  /** Client operations by outcome. */
+  readonly clients: { readonly ok: number; readonly failed: number; readonly unknown: number };
   /** Crashes and wipes as executed (a wipe waits for its region's writes to reach a peer, or is abandoned). */
   readonly lifecycle: { readonly crashes: number; readonly wipes: number; readonly wipesAbandoned: number };
   readonly network: Readonly<SimNetworkCounters>;
@@ -82,6 +95,41 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     },
   });
   const upstream = upstreamPeers(plan.regions, plan.topology);
+  const config = clientConfig(plan);
+  const hops = createPrng(seed, 4);
+  /** A request's trip from one region to another: half the RTT, plus up to 10 % jitter. */
+  const oneWayMs = (a: string, b: string) => ((matrix.rttMs(a, b) ?? 100) / 2) * (1 + 0.1 * hops.next());
+  function forwarderFor(from: string): Forwarder {
+    return {
+      async forward(to, request) {
+        const writing = request.op === 'put' || request.op === 'delete';
+        if (network.isCut(from, to)) {
+          await clock.sleep(1000);
+          throw new MeridianError('region_unavailable', `${to} is unreachable from ${from}`);
+        }
+        await clock.sleep(oneWayMs(from, to));
+        if (network.isCut(from, to)) {
+          await clock.sleep(1000);
+          throw new MeridianError('region_unavailable', `the request to ${to} was lost`);
+        }
+        let served: SimServed | undefined;
+        let failure: unknown;
+        try {
+          served = await invoke(to, request);
+        } catch (err) {
+          failure = err;
+        }
+        await clock.sleep(oneWayMs(to, from));
+        if (network.isCut(from, to)) {
+          throw writing
+            ? new MeridianError('outcome_unknown', `the answer from ${to} was lost`)
+            : new MeridianError('region_unavailable', `the answer from ${to} was lost`);
+        }
+        if (served === undefined) throw failure;
+        return served;
+      },
+    };
+  }
   const purges: Purge[] = [];
   const regionRandom = createPrng(seed, 2);
   for (const [i, name] of plan.regions.entries()) {
@@ -98,6 +146,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       trace: log,
       bugs: options.bugs,
       onPurged: (purge) => purges.push(purge),
+      config,
+      forwarder: forwarderFor(name),
     });
     region.skewMs = plan.baseSkewMs[name] ?? 0;
     regions.set(name, region);
@@ -119,20 +169,33 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     });
   }
 
-  const ownWrites = (name: string) => acked.filter((w) => w.origin === name).length;
+  /**
+   * How many changes a region made: what its store applied of its own. (The acknowledged list can lag:
+   * a sync write is in the store before its acknowledgements are in.) A wiped region's count is kept
+   * from before the wipe, to know when its rebuild has them all back.
+   */
+  const madeBeforeWipe = new Map<string, number>();
+  const ownWrites = async (name: string) =>
+    madeBeforeWipe.get(name) ?? (await region(name).store.appliedSeqs())[name] ?? 0;
 
-  async function write(planned: PlannedWrite, n: number): Promise<void> {
-    const target = region(planned.region);
+  /** A rebuilt region takes writes again once it has its own back. */
+  async function releaseIfRebuilt(target: SimRegion): Promise<void> {
     if (rebuilding.has(target.name) && target.up) {
       // As the rebuild gate does: every peer has answered (and told us how far our clock had gone), and
       // our own writes are back, through the log or a snapshot.
       const applied = await target.store.appliedSeqs();
-      if ((applied[target.name] ?? 0) >= ownWrites(target.name) && target.heardFromAllPeers()) {
+      if ((applied[target.name] ?? 0) >= (await ownWrites(target.name)) && target.heardFromAllPeers()) {
+        madeBeforeWipe.delete(target.name);
         rebuilding.delete(target.name);
         target.holdWrites = false;
         log(`${target.name} has its own writes back: writes resume`);
       }
     }
+  }
+
+  async function write(planned: PlannedWrite, n: number): Promise<void> {
+    const target = region(planned.region);
+    await releaseIfRebuilt(target);
     const outcome = await target.write(planned, n);
     const what = `write#${n} ${planned.region} ${planned.key} ${planned.op} ${planned.precondition}`;
     if (outcome.kind === 'acked') {
@@ -145,9 +208,77 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     }
   }
 
+  function purgedVersion(collection: string, key: string): string | undefined {
+    let newest: string | undefined;
+    for (const { tombstone } of purges) {
+      if (tombstone.collection !== collection || tombstone.key !== key) continue;
+      if (newest === undefined || compareVersions(tombstone.version, newest) > 0) newest = tombstone.version;
+    }
+    return newest;
+  }
+  /** Client requests being served, per region. */
+  const inFlight = new Map<string, number>();
+  /** Serves a client request at a region; a write it applied joins the acknowledged writes. */
+  async function invoke(name: string, asked: DocRequest): Promise<SimServed> {
+    const target = region(name);
+    const request: DocRequest =
+      options.bugs?.staleReads && asked.op === 'get'
+        ? { ...asked, consistency: 'eventual', session: {} }
+        : asked;
+    await releaseIfRebuilt(target);
+    const coordinator = target.coordinator();
+    if (coordinator === undefined) throw new MeridianError('region_unavailable', `${name} is down`);
+    inFlight.set(name, (inFlight.get(name) ?? 0) + 1);
+    let served: SimServed;
+    try {
+      served = await coordinator.handle(request);
+    } finally {
+      inFlight.set(name, inFlight.get(name)! - 1);
+    }
+    if (served.forwardedTo !== undefined) return served;
+    const { reply } = served;
+    if (
+      reply.kind === 'error' &&
+      reply.error.code === 'not_found' &&
+      reply.error.details.version === undefined
+    ) {
+      // Nothing here: the newest tombstone any region purged for the key is what this region reflects
+      // (a purged tombstone was applied everywhere first). Without it, a read after a delete would look
+      // older than the delete.
+      const version = purgedVersion(request.collection, request.key!);
+      if (version !== undefined) {
+        const error = new MeridianError('not_found', reply.error.message, {
+          details: { ...reply.error.details, version },
+        });
+        return { ...served, reply: { kind: 'error', error }, servedAtMs: target.physicalNow() };
+      }
+    }
+    const unknown = reply.kind === 'error' && reply.error.code === 'outcome_unknown';
+    if (reply.kind === 'written' || unknown) {
+      const version = reply.kind === 'written' ? reply.version : String(reply.error.details.version);
+      acked.push({
+        origin: name,
+        originSeq: served.session[name]!,
+        collection: request.collection,
+        key: request.key!,
+        version,
+        value: request.op === 'put' ? (request.body as JsonObject) : null,
+      });
+    }
+    return { ...served, servedAtMs: target.physicalNow() };
+  }
+  const clients = createSimClients({
+    plan: plan.clients,
+    clock,
+    epoch: SIM_EPOCH,
+    invoke,
+    trace: log,
+    spawn,
+  });
+
   /** True once every write of `name` is applied in some other region's store. */
   async function replicatedElsewhere(name: string): Promise<boolean> {
-    const mine = ownWrites(name);
+    const mine = await ownWrites(name);
     for (const other of regions.values()) {
       if (other.name !== name && ((await other.store.appliedSeqs())[name] ?? 0) >= mine) return true;
     }
@@ -162,10 +293,12 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       log(`${target.name} wipe abandoned: its writes did not reach another region within the fault window`);
       return;
     }
-    if (!target.up || !(await replicatedElsewhere(target.name))) {
+    // A drain waits for the requests in flight too: a write admitted just before it still commits.
+    if (!target.up || (inFlight.get(target.name) ?? 0) > 0 || !(await replicatedElsewhere(target.name))) {
       clock.at(clock.now() + WIPE_RETRY_MS, () => spawn('wipe', attemptWipe(fault)));
       return;
     }
+    madeBeforeWipe.set(target.name, await ownWrites(target.name));
     target.wipe();
     lifecycle.wipes++;
     rebuilding.add(target.name);
@@ -229,14 +362,21 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
 
   for (const r of regions.values()) await r.start();
   plan.writes.forEach((w, n) => clock.at(SIM_EPOCH + w.at, () => spawn('write', write(w, n))));
+  clients.start();
   for (const fault of plan.faults) clock.at(SIM_EPOCH + fault.at, () => applyFault(fault));
   clock.at(windowEnd, healAll);
   let checkDue = false;
   for (let at = windowEnd; at <= windowEnd + plan.quietMs; at += CHECK_EVERY_MS)
     clock.at(at, () => (checkDue = true));
 
-  const check = () =>
-    checkInvariants({ regions: [...regions.values()], acked, collection: COLLECTION, keys: plan.keys });
+  const check = async () => {
+    const all = [...regions.values()];
+    return [
+      ...(await checkInvariants({ regions: all, acked, collection: COLLECTION, keys: plan.keys })),
+      ...(await checkDocuments({ regions: all, acked, collection: OWNED, keys: CLIENT_KEYS })),
+      ...(await checkDocuments({ regions: all, acked, collection: SHARED, keys: CLIENT_KEYS })),
+    ];
+  };
   const collected = () => checkCollected([...regions.values()]);
   const deadline = windowEnd + plan.quietMs;
   let timersFired = 0;
@@ -263,7 +403,14 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     }
     if (elapsed() - convergedAtMs >= COLLECT_WITHIN_MS) break;
   }
-  const violations = [...internalErrors, ...streamViolations, ...checkPurges(purges, acked)];
+  const violations = [
+    ...internalErrors,
+    ...streamViolations,
+    ...checkPurges(purges, acked),
+    ...checkLinearizable(clients.history.filter((op) => op.key.startsWith(`${OWNED}/`))),
+    ...checkSessionGuarantees(clients.history),
+    ...checkStaleness(clients.history),
+  ];
   if (convergedAtMs === undefined) {
     violations.push(`not converged ${plan.quietMs} ms after the fault window:`, ...(await check()));
   } else {
@@ -287,6 +434,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     collectedAfterMs,
     timersFired,
     writes,
+    clients: { ...clients.counts },
     lifecycle,
     network: { ...network.counters },
     replication: sumTotals([...regions.values()].map((r) => r.totals())),
@@ -296,6 +444,25 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   for (const r of regions.values()) r.crash();
   await settle();
   return result;
+}
+
+/** The deployment the client sessions talk to: the plan's regions and its two client collections. */
+function clientConfig(plan: SimPlan): MeridianConfig {
+  const { owned, sessionWaitMs } = plan.clients;
+  const consistency = { sessionWait: sessionWaitMs };
+  return resolveConfig({
+    regions: plan.regions.map((name) => ({ name })),
+    collections: {
+      [COLLECTION]: {},
+      [OWNED]: {
+        topology: 'single-writer',
+        primary: owned.primary,
+        replication: { mode: owned.mode, ack: owned.ack, timeout: owned.timeoutMs },
+        consistency,
+      },
+      [SHARED]: { consistency },
+    },
+  });
 }
 
 function sumTotals(all: ReplicationTotals[]): ReplicationTotals {

@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import type { JsonObject } from '../core/json.ts';
 import { formatVersion } from '../core/version.ts';
-import type { Change, ListOptions, LocalWrite, Precondition, Store } from './store.ts';
+import type { MergePolicy } from './merge-policy.ts';
+import type { Change, DocRecord, ListOptions, LocalWrite, Precondition, Store } from './store.ts';
+
+/** The factory options every adapter takes, for the suites that need other than the defaults. */
+export interface StoreOptions {
+  readonly merge?: MergePolicy;
+}
+
+/** Makes a fresh, empty store with `options` (a reopen opens it again with the same options). */
+export type MakeStore = (options?: StoreOptions) => Promise<StoreFixture>;
 
 export interface StoreFixture {
   readonly store: Store;
@@ -24,6 +33,11 @@ export function v(clock: number, region = LOCAL): string {
 
 export function put(key: string, value: JsonObject | null, clock: number, origin = LOCAL): LocalWrite {
   return { collection: C, key, value, version: v(clock, origin), origin };
+}
+
+/** The record `write` leaves when it is its origin's change `originSeq`. */
+export function recordOf(write: LocalWrite, originSeq: number): DocRecord {
+  return { ...write, originSeq };
 }
 
 export function change(
@@ -71,5 +85,8 @@ export async function snapshot(store: Store, collections = [C]) {
 export interface ConformanceSuite {
   readonly group: (title: string, body: () => void) => void;
   readonly test: (title: string, body: (store: Store) => Promise<void>) => void;
-  readonly withFixture: (body: (fixture: StoreFixture) => Promise<void>) => Promise<void>;
+  readonly withFixture: (
+    body: (fixture: StoreFixture) => Promise<void>,
+    options?: StoreOptions,
+  ) => Promise<void>;
 }

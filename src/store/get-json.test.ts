@@ -25,6 +25,7 @@ test('getJson agrees with get for live documents, tombstones and absent keys (SQ
         }
         assert.equal(raw?.version, doc.version);
         assert.equal(raw?.origin, doc.origin);
+        assert.equal(raw?.originSeq, doc.originSeq);
         assert.deepEqual(raw?.json === null ? null : JSON.parse(raw.json), doc.value);
       }
       await store.close();

@@ -3,7 +3,7 @@
 import { createMemoryStore } from './memory-store.ts';
 import { storeConformance } from './store-conformance.ts';
 
-storeConformance('memory', async () => {
-  const store = createMemoryStore();
+storeConformance('memory', async (options) => {
+  const store = createMemoryStore(options);
   return { store, cleanup: () => store.close() };
 });

@@ -3,12 +3,16 @@
 
 import { arraySnapshot } from './array-snapshot.ts';
 import { listStart } from './key-order.ts';
+import { lastWriteWins, resolveRemote, type ConflictInput, type MergePolicy } from './merge-policy.ts';
 import { SortedKeys } from './sorted-keys.ts';
 import type {
   ApplyResult,
   Change,
+  ConflictEntry,
   DocRecord,
+  DocKey,
   ListOptions,
+  LocalWrite,
   LogEntry,
   SnapshotPage,
   Store,
@@ -17,16 +21,20 @@ import type {
 } from './store.ts';
 import {
   appliedSeqOf,
+  baseField,
   changeCovered,
   compareDocKeys,
+  decodeConflictVersions,
   decodeValue,
+  encodeConflictVersions,
   encodeValue,
+  epochField,
+  lazyRecord,
   maxVersion,
   pageCovers,
   pageVersionBound,
   preconditionHolds,
   remoteOrder,
-  replacesCurrent,
   rowLimit,
   storeClosedError,
   tombstonePurgeable,
@@ -34,7 +42,7 @@ import {
 
 /**
  * A record with its value kept as JSON text, so callers never share objects with the store, and the
- * seq of the change that wrote it (purges and snapshots decide by it).
+ * seq of the change that wrote it (reads return it; purges and snapshots decide by it).
  */
 interface StoredDoc {
   readonly collection: string;
@@ -43,10 +51,23 @@ interface StoredDoc {
   readonly version: string;
   readonly origin: string;
   readonly originSeq: number;
+  readonly epoch?: number;
 }
 
 interface StoredEntry extends StoredDoc {
   readonly position: number;
+  /** See Change.base. */
+  readonly base?: string;
+}
+
+/** A conflict ledger entry with its versions kept as JSON text (see encodeConflictVersions). */
+interface StoredConflict extends Omit<ConflictEntry, 'versions'> {
+  readonly versions: string;
+}
+
+export interface MemoryStoreOptions {
+  /** What a remote change does to an existing record (default: lastWriteWins). See merge-policy.ts. */
+  readonly merge?: MergePolicy;
 }
 
 interface Collection {
@@ -55,7 +76,8 @@ interface Collection {
   readonly liveKeys: SortedKeys;
 }
 
-export function createMemoryStore(): Store {
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const merge = options.merge ?? lastWriteWins;
   const collections = new Map<string, Collection>();
   /** Entries in position order; truncation leaves holes in the positions, never reorders. */
   let log: StoredEntry[] = [];
@@ -65,6 +87,8 @@ export function createMemoryStore(): Store {
   /** Per origin, the log position of each of its changes still logged: index seq - truncated - 1. */
   const positionsByOrigin = new Map<string, number[]>();
   let versionFloor: string | undefined;
+  /** The conflict ledger, in id order; ids are never reused. */
+  const conflicts: StoredConflict[] = [];
   let closed = false;
 
   function checkOpen(): void {
@@ -95,8 +119,8 @@ export function createMemoryStore(): Store {
     if (doc.value !== null) c.liveKeys.delete(doc.key);
   }
 
-  function append(doc: StoredDoc): StoredEntry {
-    const entry = { ...doc, position: ++head };
+  function append(doc: StoredDoc, base: string | undefined): StoredEntry {
+    const entry: StoredEntry = { ...doc, ...baseField(base), position: ++head };
     log.push(entry);
     applied.set(doc.origin, doc.originSeq);
     let positions = positionsByOrigin.get(doc.origin);
@@ -114,9 +138,25 @@ export function createMemoryStore(): Store {
     return dropped;
   }
 
+  function recordConflict(doc: DocKey, conflict: ConflictInput): void {
+    conflicts.push({
+      id: conflicts.length + 1,
+      collection: doc.collection,
+      key: doc.key,
+      rule: conflict.rule,
+      winner: conflict.winner,
+      versions: encodeConflictVersions(conflict.versions),
+    });
+  }
+
+  /** The stored record as a merge policy sees it, its value parsed only if the policy reads it. */
+  function forMerge(doc: StoredDoc | undefined): DocRecord | undefined {
+    return doc && lazyRecord({ ...pickDoc(doc), originSeq: doc.originSeq }, doc.value);
+  }
+
   function allRecords(): Change[] {
     const out: Change[] = [];
-    for (const c of collections.values()) for (const doc of c.docs.values()) out.push(toChange(doc));
+    for (const c of collections.values()) for (const doc of c.docs.values()) out.push(toRecord(doc));
     return out.sort(compareDocKeys);
   }
 
@@ -132,7 +172,7 @@ export function createMemoryStore(): Store {
     async getJson(collection, key) {
       checkOpen();
       const doc = stored(collection, key);
-      return doc && { version: doc.version, origin: doc.origin, json: doc.value };
+      return doc && { version: doc.version, origin: doc.origin, originSeq: doc.originSeq, json: doc.value };
     },
 
     async list(collection: string, options: ListOptions) {
@@ -159,23 +199,36 @@ export function createMemoryStore(): Store {
       }
       const originSeq = (applied.get(write.origin) ?? 0) + 1;
       const doc: StoredDoc = { ...pickDoc(write), value: encodeValue(write.value), originSeq };
+      const entry = append(doc, current?.version);
       put(doc);
-      return { ok: true, entry: toEntry(append(doc)) };
+      return { ok: true, entry: toEntry(entry) };
     },
 
     async applyRemote(change: Change): Promise<ApplyResult> {
       checkOpen();
       const order = remoteOrder(applied.get(change.origin) ?? 0, change.originSeq);
       if (order !== 'next') return order;
-      const doc: StoredDoc = {
-        ...pickDoc(change),
-        value: encodeValue(change.value),
-        originSeq: change.originSeq,
-      };
-      append(doc);
-      if (!replacesCurrent(change.version, stored(change.collection, change.key))) return 'superseded';
-      put(doc);
+      // The policy runs before anything is written, so one that throws leaves the store as it was.
+      const current = forMerge(stored(change.collection, change.key));
+      const { record, conflict } = resolveRemote(merge, current, change);
+      append(toStored(change), change.base);
+      if (conflict !== undefined) recordConflict(change, conflict);
+      if (record === undefined) return 'superseded';
+      put(toStored(record));
       return 'applied';
+    },
+
+    async readConflicts({ collection, after = 0, limit }) {
+      checkOpen();
+      const out: ConflictEntry[] = [];
+      const n = rowLimit(limit);
+      // Ids are 1, 2, 3, ... with no holes (the ledger is never truncated), so `after` is an index.
+      for (let i = Math.max(0, Math.floor(after)); i < conflicts.length && out.length < n; i++) {
+        const entry = conflicts[i]!;
+        if (collection !== undefined && entry.collection !== collection) continue;
+        out.push({ ...entry, versions: decodeConflictVersions(entry.versions) });
+      }
+      return out;
     },
 
     async readLog(after, limit) {
@@ -259,15 +312,26 @@ export function createMemoryStore(): Store {
 
     async installSnapshotPage(page: SnapshotPage) {
       checkOpen();
+      const gone = new Set<StoredDoc>();
       for (const c of collections.values()) {
-        for (const doc of [...c.docs.values()]) {
-          if (pageCovers(page, doc) && changeCovered(page.applied, doc.origin, doc.originSeq)) remove(doc);
+        for (const doc of c.docs.values()) {
+          if (pageCovers(page, doc) && changeCovered(page.applied, doc.origin, doc.originSeq)) gone.add(doc);
         }
       }
-      for (const record of page.records) {
-        if (!replacesCurrent(record.version, stored(record.collection, record.key))) continue;
-        put({ ...pickDoc(record), value: encodeValue(record.value), originSeq: record.originSeq });
+      // Every merge is decided before anything changes, so a policy that throws leaves the store as it
+      // was. Conflicts are not recorded (see Store.installSnapshotPage).
+      const writes: StoredDoc[] = [];
+      for (const incoming of page.records) {
+        const local = stored(incoming.collection, incoming.key);
+        const { record } = resolveRemote(
+          merge,
+          forMerge(local && !gone.has(local) ? local : undefined),
+          incoming,
+        );
+        if (record !== undefined) writes.push(toStored(record));
       }
+      for (const doc of gone) remove(doc);
+      for (const doc of writes) put(doc);
       versionFloor = maxVersion(versionFloor, pageVersionBound(page));
       if (!page.last) return;
       for (const origin of Object.keys(page.applied)) {
@@ -287,7 +351,12 @@ export function createMemoryStore(): Store {
         documents += c.liveKeys.size;
         records += c.docs.size;
       }
-      return { documents, tombstones: records - documents, logEntries: log.length };
+      return {
+        documents,
+        tombstones: records - documents,
+        logEntries: log.length,
+        conflicts: conflicts.length,
+      };
     },
 
     async close() {
@@ -309,18 +378,25 @@ function firstAfter(log: readonly StoredEntry[], after: number): number {
 }
 
 /** The document fields of a write or change, without extras a caller's object may carry. */
-function pickDoc(doc: Omit<DocRecord, 'value'>): Omit<DocRecord, 'value'> {
-  return { collection: doc.collection, key: doc.key, version: doc.version, origin: doc.origin };
+function pickDoc(doc: Omit<LocalWrite, 'value'>): Omit<LocalWrite, 'value'> {
+  return {
+    collection: doc.collection,
+    key: doc.key,
+    version: doc.version,
+    origin: doc.origin,
+    ...epochField(doc.epoch),
+  };
+}
+
+/** The stored form of a change's record (its base, if any, is the log's business). */
+function toStored(change: Change): StoredDoc {
+  return { ...pickDoc(change), value: encodeValue(change.value), originSeq: change.originSeq };
 }
 
 function toRecord(doc: StoredDoc): DocRecord {
-  return { ...pickDoc(doc), value: decodeValue(doc.value) };
-}
-
-function toChange(doc: StoredDoc): Change {
-  return { ...toRecord(doc), originSeq: doc.originSeq };
+  return { ...pickDoc(doc), value: decodeValue(doc.value), originSeq: doc.originSeq };
 }
 
 function toEntry(entry: StoredEntry): LogEntry {
-  return { ...toChange(entry), position: entry.position };
+  return { ...toRecord(entry), ...baseField(entry.base), position: entry.position };
 }

@@ -5,7 +5,16 @@ import fc from 'fast-check';
 import type { JsonObject } from '../core/json.ts';
 import { formatVersion } from '../core/version.ts';
 import { compareUtf8 } from './reference-store.ts';
-import type { Change, DocKey, ListOptions, LocalWrite, Precondition, SnapshotPage, Store } from './store.ts';
+import type {
+  Change,
+  DocKey,
+  ListOptions,
+  LocalWrite,
+  Precondition,
+  ReadConflictsOptions,
+  SnapshotPage,
+  Store,
+} from './store.ts';
 
 export type Operation =
   | { readonly kind: 'writeLocal'; readonly write: LocalWrite; readonly precondition: Precondition }
@@ -13,6 +22,7 @@ export type Operation =
   | { readonly kind: 'get'; readonly collection: string; readonly key: string }
   | { readonly kind: 'list'; readonly collection: string; readonly options: ListOptions }
   | { readonly kind: 'readLog'; readonly after: number; readonly limit: number }
+  | { readonly kind: 'readConflicts'; readonly options: ReadConflictsOptions }
   | { readonly kind: 'positionAfter'; readonly applied: Readonly<Record<string, number>> }
   | { readonly kind: 'truncateLog'; readonly watermark: Readonly<Record<string, number>> }
   | {
@@ -36,6 +46,8 @@ export async function runOperation(store: Store, op: Operation): Promise<unknown
       return store.list(op.collection, op.options);
     case 'readLog':
       return store.readLog(op.after, op.limit);
+    case 'readConflicts':
+      return store.readConflicts(op.options);
     case 'positionAfter':
       return store.positionAfter(op.applied);
     case 'truncateLog':
@@ -55,6 +67,7 @@ export async function runOperation(store: Store, op: Operation): Promise<unknown
         await store.stats(),
         await store.list('c1', { limit: 100 }),
         await store.list('c2', { limit: 100 }),
+        await store.readConflicts({ limit: 100 }),
       ];
   }
 }
@@ -98,7 +111,12 @@ const precondition: fc.Arbitrary<Precondition> = fc.oneof(
   fc.constant({ kind: 'absent' as const }),
   version.map((version) => ({ kind: 'version' as const, version })),
 );
-const doc = fc.record({ collection, key, value, version, origin });
+// The epoch is left out as often as not: an absent epoch must read back absent.
+const epoch = fc.integer({ min: 1, max: 3 });
+const doc = fc.record(
+  { collection, key, value, version, origin, epoch },
+  { requiredKeys: ['collection', 'key', 'value', 'version', 'origin'] },
+);
 const seqs = fc.dictionary(origin, fc.integer({ min: -1, max: 5 }), { maxKeys: 3 });
 const docKey = fc.record({ collection, key });
 const byDocKey = (a: DocKey, b: DocKey) =>
@@ -133,9 +151,14 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     4,
     fc.record({
       kind: fc.constant('applyRemote'),
+      // The base is drawn from the same small pool of versions (or left out), so that a change sometimes
+      // follows the record it meets and sometimes conflicts with it.
       change: fc
-        .record({ doc, originSeq: fc.integer({ min: 1, max: 4 }) })
-        .map(({ doc, originSeq }) => ({ ...doc, originSeq })),
+        .record(
+          { doc, originSeq: fc.integer({ min: 1, max: 4 }), base: version },
+          { requiredKeys: ['doc', 'originSeq'] },
+        )
+        .map(({ doc, ...rest }) => ({ ...doc, ...rest })),
     }),
   ),
   weighted(1, fc.record({ kind: fc.constant('get'), collection, key })),
@@ -167,6 +190,20 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     fc.record({
       kind: fc.constant('positionAfter'),
       applied: fc.dictionary(origin, fc.integer({ min: -1, max: 5 }), { maxKeys: 3 }),
+    }),
+  ),
+  weighted(
+    1,
+    fc.record({
+      kind: fc.constant('readConflicts'),
+      options: fc.record(
+        {
+          collection,
+          after: fc.integer({ min: -1, max: 4 }),
+          limit: fc.integer({ min: 0, max: 5 }),
+        },
+        { requiredKeys: ['limit'] },
+      ),
     }),
   ),
   weighted(1, fc.record({ kind: fc.constant('truncateLog'), watermark: seqs })),

@@ -1,8 +1,9 @@
-// A deliberately naive Store written straight from the rules in store.ts (linear scans, sort on every
-// list, applied seqs recomputed from the log): the oracle the conformance property checks adapters against.
+// A deliberately naive Store written straight from the rules in store.ts and merge-policy.ts (linear
+// scans, sort on every list, applied seqs recomputed from the log, last-write-wins and its conflicts
+// spelled out again): the oracle the conformance property checks adapters against.
 
 import { Buffer } from 'node:buffer';
-import type { Change, DocRecord, LogEntry, Store } from './store.ts';
+import type { Change, ConflictEntry, DocRecord, LogEntry, Store } from './store.ts';
 import { appliedSeqOf } from './store-semantics.ts';
 
 /** Keys order by their UTF-8 bytes. */
@@ -17,6 +18,7 @@ export function createReferenceStore(): Store {
   let head = 0;
   const truncated: Record<string, number> = {};
   let floor: string | undefined;
+  let conflicts: ConflictEntry[] = [];
 
   const find = (collection: string, key: string) =>
     docs.find((d) => d.collection === collection && d.key === key);
@@ -29,14 +31,21 @@ export function createReferenceStore(): Store {
   const raise = (version: string | undefined) => {
     if (version !== undefined && (floor === undefined || version > floor)) floor = version;
   };
-  const record = (c: Change | DocRecord): DocRecord => ({
+  /** The record's own fields, the epoch only when it has one. */
+  const record = (c: Change): DocRecord => ({
     collection: c.collection,
     key: c.key,
     value: c.value,
     version: c.version,
     origin: c.origin,
+    originSeq: c.originSeq,
+    ...(c.epoch === undefined ? {} : { epoch: c.epoch }),
   });
-  const withSeq = (c: DocRecord, originSeq: number): Change => ({ ...record(c), originSeq });
+  const entry = (c: Change, base: string | undefined): LogEntry => ({
+    ...record(c),
+    ...(base === undefined ? {} : { base }),
+    position: ++head,
+  });
   const covered = (applied: Readonly<Record<string, number>>, d: Change) =>
     d.originSeq > 0 && d.originSeq <= appliedSeqOf(applied, d.origin);
   const byDocKey = (a: Change, b: Change) =>
@@ -54,7 +63,7 @@ export function createReferenceStore(): Store {
         .filter((d) => after === undefined || compareUtf8(d.key, after) > 0)
         .sort((a, b) => compareUtf8(a.key, b.key))
         .slice(0, Math.max(0, limit))
-        .map(record);
+        .map((d) => record(d));
     },
     async writeLocal(write, precondition) {
       const current = find(write.collection, write.key);
@@ -63,20 +72,45 @@ export function createReferenceStore(): Store {
         (precondition.kind === 'version' && current?.version === precondition.version) ||
         (precondition.kind === 'absent' && (current === undefined || current.value === null));
       if (!passes) return { ok: false, current: current && record(current) };
-      const entry = { ...record(write), originSeq: lastSeq(write.origin) + 1, position: ++head };
-      log.push(entry);
-      replace(withSeq(write, entry.originSeq));
-      return { ok: true, entry };
+      const doc = record({ ...write, originSeq: lastSeq(write.origin) + 1 });
+      const logged = entry(doc, current?.version);
+      log.push(logged);
+      replace(doc);
+      return { ok: true, entry: logged };
     },
     async applyRemote(change) {
       const last = lastSeq(change.origin);
       if (change.originSeq <= last) return 'duplicate';
       if (change.originSeq > last + 1) return 'gap';
-      log.push({ ...record(change), originSeq: change.originSeq, position: ++head });
+      log.push(entry(change, change.base));
       const current = find(change.collection, change.key);
-      if (current !== undefined && !(change.version > current.version)) return 'superseded';
-      replace(withSeq(change, change.originSeq));
+      const wins = current === undefined || change.version > current.version;
+      // Written concurrently: the change did not replace this record at its writer, and is not it.
+      if (current !== undefined && change.base !== current.version && change.version !== current.version) {
+        const competing = [current, change]
+          .map((c) => ({ version: c.version, origin: c.origin, value: c.value }))
+          .sort((a, b) => (a.version < b.version ? -1 : 1));
+        conflicts = [
+          ...conflicts,
+          {
+            id: conflicts.length + 1,
+            collection: change.collection,
+            key: change.key,
+            rule: 'lww',
+            winner: wins ? change.version : current.version,
+            versions: competing,
+          },
+        ];
+      }
+      if (!wins) return 'superseded';
+      replace(record(change));
       return 'applied';
+    },
+    async readConflicts({ collection, after = 0, limit }) {
+      return conflicts
+        .filter((c) => c.id > after && (collection === undefined || c.collection === collection))
+        .slice(0, Math.max(0, limit))
+        .map((c) => structuredClone(c));
     },
     async readLog(after, limit) {
       return log.filter((e) => e.position > after).slice(0, Math.max(0, limit));
@@ -142,7 +176,7 @@ export function createReferenceStore(): Store {
       docs = docs.filter((d) => !(inRange(d) && covered(page.applied, d)));
       for (const r of page.records) {
         const current = find(r.collection, r.key);
-        if (current === undefined || r.version > current.version) replace(withSeq(r, r.originSeq));
+        if (current === undefined || r.version > current.version) replace(record(r));
         raise(r.version);
       }
       raise(page.versionFloor);
@@ -156,7 +190,12 @@ export function createReferenceStore(): Store {
     },
     async stats() {
       const live = docs.filter((d) => d.value !== null).length;
-      return { documents: live, tombstones: docs.length - live, logEntries: log.length };
+      return {
+        documents: live,
+        tombstones: docs.length - live,
+        logEntries: log.length,
+        conflicts: conflicts.length,
+      };
     },
     async close() {},
   };

@@ -12,6 +12,7 @@ import {
   LOCAL,
   mustWrite,
   put,
+  recordOf,
   REMOTE,
   snapshot,
   v,
@@ -28,7 +29,8 @@ async function mixed(store: Store): Promise<void> {
   await mustWrite(store, put('a', null, 3));
   await store.applyRemote(change(REMOTE, 2, 'c', { n: 2 }, 4));
   await mustWrite(store, put('d', { n: 3 }, 5));
-  await store.applyRemote(change(REMOTE, 3, 'b', null, 6));
+  // Deletes the b it wrote (its base), so mixed writes no concurrent changes.
+  await store.applyRemote({ ...change(REMOTE, 3, 'b', null, 6), base: v(2, REMOTE) });
 }
 
 /** Every page of a store's snapshot, `limit` records at a time. */
@@ -63,14 +65,6 @@ async function pagesOf(store: Store, limit = 2): Promise<SnapshotPage[]> {
   pages.push({ applied, versionFloor, after: records.at(-1), records: [], last: true });
   return pages;
 }
-
-const record = (c: Change) => ({
-  collection: c.collection,
-  key: c.key,
-  value: c.value,
-  version: c.version,
-  origin: c.origin,
-});
 
 export function retentionConformance({ group, test, withFixture }: ConformanceSuite): void {
   group('log truncation', () => {
@@ -154,12 +148,12 @@ export function retentionConformance({ group, test, withFixture }: ConformanceSu
       await mustWrite(store, put('e', null, 7)); // L4, a tombstone of a key never written
       assert.equal(await store.purgeTombstones({ [LOCAL]: 3, [REMOTE]: 2 }), 1);
       assert.equal(await store.get(C, 'a'), undefined);
-      assert.deepEqual(await store.get(C, 'b'), put('b', null, 6, REMOTE));
-      assert.deepEqual(await store.get(C, 'e'), put('e', null, 7));
-      assert.deepEqual(await store.stats(), { documents: 2, tombstones: 2, logEntries: 7 });
+      assert.deepEqual(await store.get(C, 'b'), change(REMOTE, 3, 'b', null, 6));
+      assert.deepEqual(await store.get(C, 'e'), recordOf(put('e', null, 7), 4));
+      assert.deepEqual(await store.stats(), { documents: 2, tombstones: 2, logEntries: 7, conflicts: 0 });
       assert.equal(await store.versionFloor(), v(3));
       assert.equal(await store.purgeTombstones({ [LOCAL]: 99, [REMOTE]: 99, [X]: 99 }), 2);
-      assert.deepEqual(await store.stats(), { documents: 2, tombstones: 0, logEntries: 7 });
+      assert.deepEqual(await store.stats(), { documents: 2, tombstones: 0, logEntries: 7, conflicts: 0 });
       assert.deepEqual(await keys(store), ['c', 'd']);
       assert.equal(await store.versionFloor(), v(7));
     });
@@ -170,10 +164,10 @@ export function retentionConformance({ group, test, withFixture }: ConformanceSu
         await store.purgeTombstones({ [LOCAL]: 9, [REMOTE]: 9 }, { versionBelow: v(6, REMOTE) }),
         1,
       );
-      assert.deepEqual(await store.get(C, 'b'), put('b', null, 6, REMOTE));
+      assert.deepEqual(await store.get(C, 'b'), change(REMOTE, 3, 'b', null, 6));
       assert.equal((await store.writeLocal(put('a', { n: 9 }, 9), ifVersion(v(3)))).ok, false);
       await mustWrite(store, put('a', { n: 9 }, 9), ABSENT);
-      assert.deepEqual(await store.get(C, 'a'), put('a', { n: 9 }, 9));
+      assert.deepEqual(await store.get(C, 'a'), recordOf(put('a', { n: 9 }, 9), 4));
     });
 
     test('judges a record by the change that wrote it, not by superseded ones', async (store) => {
@@ -274,9 +268,9 @@ export function retentionConformance({ group, test, withFixture }: ConformanceSu
         records,
         last: true,
       });
-      assert.deepEqual(await store.get(C, 'a'), record(change(REMOTE, 1, 'a', { mine: 1 }, 9)));
-      assert.deepEqual(await store.get(C, 'b'), record(records[1]!));
-      assert.deepEqual(await store.get(C, 'x'), record(change(X, 1, 'x', { mine: 2 }, 1)));
+      assert.deepEqual(await store.get(C, 'a'), change(REMOTE, 1, 'a', { mine: 1 }, 9));
+      assert.deepEqual(await store.get(C, 'b'), records[1]);
+      assert.deepEqual(await store.get(C, 'x'), change(X, 1, 'x', { mine: 2 }, 1));
       assert.deepEqual(await store.appliedSeqs(), { [LOCAL]: 3, [REMOTE]: 1, [X]: 1 });
       // LOCAL moved forward: its entry left the log; the others stay.
       assert.deepEqual(
@@ -311,7 +305,7 @@ export function retentionConformance({ group, test, withFixture }: ConformanceSu
       // The last page reaches the end: e (covered) goes, g (seq 4, not covered) stays.
       await store.installSnapshotPage(page('d', [], true));
       assert.deepEqual(await keys(store), ['b', 'd']);
-      assert.deepEqual(await store.get(C, 'g'), record(change(REMOTE, 4, 'g', null, 4)));
+      assert.deepEqual(await store.get(C, 'g'), change(REMOTE, 4, 'g', null, 4));
       assert.deepEqual(await store.appliedSeqs(), { [REMOTE]: 4 });
       assert.deepEqual(await store.truncatedSeqs(), {});
       assert.equal(await store.versionFloor(), v(20));

@@ -4,8 +4,8 @@
 
 import Database from 'better-sqlite3';
 import { arraySnapshot } from './array-snapshot.ts';
-import { CHANGE_COLUMNS, toChange, type ChangeRow } from './sqlite-rows.ts';
-import type { DocKey, StoreSnapshot } from './store.ts';
+import { DOC_COLUMNS, toRecord, type DocRow } from './sqlite-rows.ts';
+import type { Change, DocKey, StoreSnapshot } from './store.ts';
 import { rowLimit, storeClosedError } from './store-semantics.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -20,9 +20,9 @@ export function openSqliteSnapshot(
     const view = db.transaction(() => ({
       ...snapshotHeader(db),
       records: db
-        .prepare<[], ChangeRow>(`SELECT ${CHANGE_COLUMNS} FROM docs ORDER BY collection, key`)
+        .prepare<[], DocRow>(`SELECT ${DOC_COLUMNS} FROM docs ORDER BY collection, key`)
         .all()
-        .map(toChange),
+        .map(toRecord),
     }))();
     return arraySnapshot(view);
   }
@@ -32,21 +32,21 @@ export function openSqliteSnapshot(
     reader.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     reader.exec('BEGIN');
     const header = snapshotHeader(reader);
-    const first = reader.prepare<[number], ChangeRow>(
-      `SELECT ${CHANGE_COLUMNS} FROM docs ORDER BY collection, key LIMIT ?`,
+    const first = reader.prepare<[number], DocRow>(
+      `SELECT ${DOC_COLUMNS} FROM docs ORDER BY collection, key LIMIT ?`,
     );
-    const next = reader.prepare<[string, string, number], ChangeRow>(
-      `SELECT ${CHANGE_COLUMNS} FROM docs WHERE (collection, key) > (?, ?) ORDER BY collection, key LIMIT ?`,
+    const next = reader.prepare<[string, string, number], DocRow>(
+      `SELECT ${DOC_COLUMNS} FROM docs WHERE (collection, key) > (?, ?) ORDER BY collection, key LIMIT ?`,
     );
     return {
       ...header,
-      async read(after: DocKey | undefined, limit: number) {
+      async read(after: DocKey | undefined, limit: number): Promise<Change[]> {
         // Closed by close() or with the store.
         if (!readers.has(reader)) throw storeClosedError('sqlite snapshot');
         const n = rowLimit(limit);
         if (n === 0) return [];
         const rows = after === undefined ? first.all(n) : next.all(after.collection, after.key, n);
-        return rows.map(toChange);
+        return rows.map(toRecord);
       },
       async close() {
         if (readers.has(reader)) closeReader(reader, readers);

@@ -17,13 +17,13 @@ import { storeConformance } from './store-conformance.ts';
 const WRITER = fileURLToPath(new URL('./testdata/sqlite-writer.ts', import.meta.url));
 const tempDir = () => mkdtempSync(join(tmpdir(), 'meridian-store-'));
 
-storeConformance('sqlite', async () => {
+storeConformance('sqlite', async (options) => {
   const dir = tempDir();
   // A directory that does not exist yet: the adapter creates it.
   const path = join(dir, 'data', 'store.db');
   const opened: Store[] = [];
   const open = () => {
-    const store = createSqliteStore({ path });
+    const store = createSqliteStore({ path, ...options });
     opened.push(store);
     return store;
   };

@@ -6,12 +6,28 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCode, MeridianError } from '../core/errors.ts';
 import { listStart, prefixUpperBound } from './key-order.ts';
+import { lastWriteWins, resolveRemote, type ConflictInput, type MergePolicy } from './merge-policy.ts';
 import { closeReader, openSqliteSnapshot } from './sqlite-snapshot.ts';
-import { DOC_COLUMNS, toRecord, type DocRow, type LogRow } from './sqlite-rows.ts';
+import {
+  DOC_COLUMNS,
+  LOG_COLUMNS,
+  LOG_VALUES,
+  ROW_COLUMNS,
+  ROW_VALUES,
+  toConflict,
+  toEntry,
+  toLazyRecord,
+  toRecord,
+  toRow,
+  type ConflictRow,
+  type DocRow,
+  type LogRow,
+} from './sqlite-rows.ts';
 import type {
   ApplyResult,
   BatchedWrite,
   Change,
+  DocKey,
   ListOptions,
   LocalWrite,
   LogEntry,
@@ -24,12 +40,11 @@ import type {
 import {
   appliedSeqOf,
   normalizeApplied,
-  encodeValue,
   maxVersion,
   pageVersionBound,
+  encodeConflictVersions,
   preconditionHolds,
   remoteOrder,
-  replacesCurrent,
   rowLimit,
   storeClosedError,
 } from './store-semantics.ts';
@@ -44,6 +59,8 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'normal' | 'full';
   /** Refuse writes that would grow the database file past this size (default: no limit but the disk's). */
   readonly maxBytes?: number;
+  /** What a remote change does to an existing record (default: lastWriteWins). See merge-policy.ts. */
+  readonly merge?: MergePolicy;
 }
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -52,8 +69,9 @@ const BUSY_TIMEOUT_MS = 5000;
  * The schema, one migration per entry; PRAGMA user_version records how many have run. Keys compare with
  * the default BINARY collation, i.e. by UTF-8 bytes, the same order as compareKeys in the memory adapter.
  * The log uses AUTOINCREMENT so a position is never reused, even if the log is later truncated.
+ * Append only: a database keeps the migrations it ran. Exported for the migration test.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE docs (
      collection TEXT NOT NULL,
      key TEXT NOT NULL,
@@ -84,6 +102,24 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX docs_tombstones ON docs (origin, origin_seq) WHERE value IS NULL;
    ALTER TABLE applied ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;`,
+  // The writer's epoch on each document and log entry; NULL when the write carried none (and for every
+  // row written before this migration).
+  `ALTER TABLE docs ADD COLUMN epoch INTEGER;
+   ALTER TABLE log ADD COLUMN epoch INTEGER;`,
+  // Conflict detection and the ledger: each log entry keeps the version its write replaced at the writer
+  // (NULL when there was none, and for every entry logged before this migration), and `conflicts` what
+  // merge policies resolved here, `versions` as JSON. AUTOINCREMENT: an id is never reused, even once the
+  // ledger is truncated (it is not, yet).
+  `ALTER TABLE log ADD COLUMN base TEXT;
+   CREATE TABLE conflicts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     collection TEXT NOT NULL,
+     key TEXT NOT NULL,
+     rule TEXT NOT NULL,
+     winner TEXT NOT NULL,
+     versions TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX conflicts_collection ON conflicts (collection, id);`,
 ];
 
 /** `origin_seq` covered by the JSON vector in parameter @covered (normalized first, see appliedSeqOf). */
@@ -110,7 +146,7 @@ function whenRoom<T>(path: string, run: () => T): T {
 }
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  const { path, synchronous = 'normal', maxBytes } = options;
+  const { path, synchronous = 'normal', maxBytes, merge = lastWriteWins } = options;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
@@ -130,13 +166,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const getDoc = db.prepare<[string, string], DocRow>(
     `SELECT ${DOC_COLUMNS} FROM docs WHERE collection = ? AND key = ?`,
   );
-  const upsertDoc = db.prepare<[string, string, string | null, string, string, number]>(
-    `INSERT INTO docs (${DOC_COLUMNS}, origin_seq) VALUES (?, ?, ?, ?, ?, ?)
+  const upsertDoc = db.prepare<[DocRow]>(
+    `INSERT INTO docs (${ROW_COLUMNS}) VALUES ${ROW_VALUES}
      ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value, version = excluded.version,
-       origin = excluded.origin, origin_seq = excluded.origin_seq`,
+       origin = excluded.origin, origin_seq = excluded.origin_seq, epoch = excluded.epoch`,
   );
-  const insertLog = db.prepare<[string, string, string | null, string, string, number]>(
-    `INSERT INTO log (${DOC_COLUMNS}, origin_seq) VALUES (?, ?, ?, ?, ?, ?)`,
+  const insertLog = db.prepare<[DocRow & { base: string | null }]>(
+    `INSERT INTO log (${LOG_COLUMNS}) VALUES ${LOG_VALUES}`,
+  );
+  const insertConflict = db.prepare<[Omit<ConflictRow, 'id'>]>(
+    `INSERT INTO conflicts (collection, key, rule, winner, versions)
+     VALUES (@collection, @key, @rule, @winner, @versions)`,
+  );
+  const conflictColumns = 'id, collection, key, rule, winner, versions';
+  const readConflicts = db.prepare<[number, number], ConflictRow>(
+    `SELECT ${conflictColumns} FROM conflicts WHERE id > ? ORDER BY id LIMIT ?`,
+  );
+  const readCollectionConflicts = db.prepare<[string, number, number], ConflictRow>(
+    `SELECT ${conflictColumns} FROM conflicts WHERE collection = ? AND id > ? ORDER BY id LIMIT ?`,
   );
   const getApplied = db.prepare<[string], number>('SELECT seq FROM applied WHERE origin = ?').pluck();
   const setApplied = db.prepare<[string, number]>(
@@ -175,7 +222,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     [dropCovered(true, false), dropCovered(true, true)],
   ] as const;
   const readLog = db.prepare<[number, number], LogRow>(
-    `SELECT ${DOC_COLUMNS}, origin_seq AS originSeq, position FROM log
+    `SELECT ${DOC_COLUMNS}, base, position FROM log
      WHERE position > ? ORDER BY position LIMIT ?`,
   );
   // AUTOINCREMENT keeps the highest position ever used in sqlite_sequence, even once the log is truncated.
@@ -195,7 +242,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const stats = db.prepare<[], StoreStats>(
     `SELECT (SELECT count(*) FROM docs WHERE value IS NOT NULL) AS documents,
             (SELECT count(*) FROM docs WHERE value IS NULL) AS tombstones,
-            (SELECT count(*) FROM log) AS logEntries`,
+            (SELECT count(*) FROM log) AS logEntries,
+            (SELECT count(*) FROM conflicts) AS conflicts`,
   );
   // One statement per shape of key range, so the (collection, key) index bounds the scan on both ends.
   const listStatement = (lower: '>' | '>=', bounded: boolean) =>
@@ -208,21 +256,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const listAfter = [listStatement('>', false), listStatement('>', true)] as const;
 
   /** Appends to the log and advances the origin's applied seq; returns the log position. */
-  function append(doc: DocRow, originSeq: number): number {
-    const { lastInsertRowid } = insertLog.run(
-      doc.collection,
-      doc.key,
-      doc.value,
-      doc.version,
-      doc.origin,
-      originSeq,
-    );
-    setApplied.run(doc.origin, originSeq);
+  function append(doc: DocRow, base: string | undefined): number {
+    const { lastInsertRowid } = insertLog.run({ ...doc, base: base ?? null });
+    setApplied.run(doc.origin, doc.originSeq);
     return Number(lastInsertRowid);
-  }
-
-  function put(doc: DocRow, originSeq: number): void {
-    upsertDoc.run(doc.collection, doc.key, doc.value, doc.version, doc.origin, originSeq);
   }
 
   const writeLocal = db.transaction(writeLocalRow);
@@ -237,20 +274,32 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (!preconditionHolds(current, precondition)) {
       return { ok: false, current: current && toRecord(current) };
     }
-    const doc = toRow(write);
-    const originSeq = (getApplied.get(write.origin) ?? 0) + 1;
-    const position = append(doc, originSeq);
-    put(doc, originSeq);
-    return { ok: true, entry: { ...toRecord(doc), originSeq, position } };
+    const doc = toRow({ ...write, originSeq: (getApplied.get(write.origin) ?? 0) + 1 });
+    const base = current?.version;
+    const position = append(doc, base);
+    upsertDoc.run(doc);
+    return { ok: true, entry: toEntry({ ...doc, base: base ?? null, position }) };
+  }
+
+  function recordConflict(doc: DocKey, conflict: ConflictInput): void {
+    insertConflict.run({
+      collection: doc.collection,
+      key: doc.key,
+      rule: conflict.rule,
+      winner: conflict.winner,
+      versions: encodeConflictVersions(conflict.versions),
+    });
   }
 
   function applyRemoteRow(change: Change): ApplyResult {
     const order = remoteOrder(getApplied.get(change.origin) ?? 0, change.originSeq);
     if (order !== 'next') return order;
-    const doc = toRow(change);
-    append(doc, change.originSeq);
-    if (!replacesCurrent(change.version, getDoc.get(change.collection, change.key))) return 'superseded';
-    put(doc, change.originSeq);
+    const current = getDoc.get(change.collection, change.key);
+    const { record, conflict } = resolveRemote(merge, current && toLazyRecord(current), change);
+    append(toRow(change), change.base);
+    if (conflict !== undefined) recordConflict(change, conflict);
+    if (record === undefined) return 'superseded';
+    upsertDoc.run(toRow(record));
     return 'applied';
   }
   const applyRemote = db.transaction(applyRemoteRow);
@@ -303,9 +352,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (end) Object.assign(range, { toCollection: end.collection, toKey: end.key });
       dropCoveredIn[after ? 1 : 0][end ? 1 : 0].run(range);
     }
-    for (const record of page.records) {
-      if (!replacesCurrent(record.version, getDoc.get(record.collection, record.key))) continue;
-      put(toRow(record), record.originSeq);
+    // Conflicts the policy reports are not recorded (see Store.installSnapshotPage).
+    for (const incoming of page.records) {
+      const current = getDoc.get(incoming.collection, incoming.key);
+      const { record } = resolveRemote(merge, current && toLazyRecord(current), incoming);
+      if (record !== undefined) upsertDoc.run(toRow(record));
     }
     const bound = pageVersionBound(page);
     if (bound !== undefined) raiseFloor.run(bound);
@@ -337,7 +388,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async getJson(collection, key) {
       checkOpen();
       const row = getDoc.get(collection, key);
-      return row && { version: row.version, origin: row.origin, json: row.value };
+      return row && { version: row.version, origin: row.origin, originSeq: row.originSeq, json: row.value };
     },
 
     async list(collection: string, options: ListOptions) {
@@ -380,9 +431,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       checkOpen();
       const n = rowLimit(limit);
       if (n === 0) return [];
-      return readLog
-        .all(after, n)
-        .map((row) => ({ ...toRecord(row), originSeq: row.originSeq, position: row.position }));
+      return readLog.all(after, n).map(toEntry);
+    },
+
+    async readConflicts({ collection, after = 0, limit }) {
+      checkOpen();
+      const n = rowLimit(limit);
+      if (n === 0) return [];
+      const rows =
+        collection === undefined
+          ? readConflicts.all(after, n)
+          : readCollectionConflicts.all(collection, after, n);
+      return rows.map(toConflict);
     },
 
     async logHead() {
@@ -465,14 +525,4 @@ function migrate(db: Database.Database, path: string): void {
     for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   }).immediate();
-}
-
-function toRow(doc: LocalWrite | Change): DocRow {
-  return {
-    collection: doc.collection,
-    key: doc.key,
-    value: encodeValue(doc.value),
-    version: doc.version,
-    origin: doc.origin,
-  };
 }

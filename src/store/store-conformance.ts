@@ -14,21 +14,29 @@ import {
   mustWrite,
   NONE,
   put,
+  recordOf,
   REMOTE,
   snapshot,
   v,
+  type MakeStore,
   type StoreFixture,
+  type StoreOptions,
 } from './conformance-support.ts';
+import { mergeConformance } from './merge-conformance.ts';
+import { provenanceConformance } from './provenance-conformance.ts';
 import { operations, runOperation } from './random-operations.ts';
 import { compareUtf8, createReferenceStore } from './reference-store.ts';
 import { retentionConformance } from './retention-conformance.ts';
 import type { Store } from './store.ts';
 
-export type { StoreFixture } from './conformance-support.ts';
+export type { MakeStore, StoreFixture, StoreOptions } from './conformance-support.ts';
 
-export function storeConformance(name: string, makeStore: () => Promise<StoreFixture>): void {
-  async function withFixture(body: (fixture: StoreFixture) => Promise<void>): Promise<void> {
-    const fixture = await makeStore();
+export function storeConformance(name: string, makeStore: MakeStore): void {
+  async function withFixture(
+    body: (fixture: StoreFixture) => Promise<void>,
+    options?: StoreOptions,
+  ): Promise<void> {
+    const fixture = await makeStore(options);
     try {
       await body(fixture);
     } finally {
@@ -49,8 +57,11 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       test('returns the document with its version and origin, per collection', async (store) => {
         await mustWrite(store, put('k', { n: 1 }, 1));
         await mustWrite(store, { ...put('k', { n: 2 }, 2), collection: 'other' });
-        assert.deepEqual(await store.get(C, 'k'), put('k', { n: 1 }, 1));
-        assert.deepEqual(await store.get('other', 'k'), { ...put('k', { n: 2 }, 2), collection: 'other' });
+        assert.deepEqual(await store.get(C, 'k'), recordOf(put('k', { n: 1 }, 1), 1));
+        assert.deepEqual(
+          await store.get('other', 'k'),
+          recordOf({ ...put('k', { n: 2 }, 2), collection: 'other' }, 2),
+        );
       });
 
       test('round-trips JSON values exactly and keeps no reference to the caller’s object', async (store) => {
@@ -80,7 +91,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         await mustWrite(store, put('k', { n: 1 }, 1));
         await mustWrite(store, put('k', null, 2));
         await mustWrite(store, put('k', { n: 3 }, 3));
-        assert.deepEqual(await store.get(C, 'k'), put('k', { n: 3 }, 3));
+        assert.deepEqual(await store.get(C, 'k'), recordOf(put('k', { n: 3 }, 3), 3));
       });
 
       test("'version' passes with exactly the current version, live or tombstone", async (store) => {
@@ -88,7 +99,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         await mustWrite(store, put('k', { n: 2 }, 2), ifVersion(v(1)));
         await mustWrite(store, put('k', null, 3), ifVersion(v(2)));
         await mustWrite(store, put('k', { n: 4 }, 4), ifVersion(v(3)));
-        assert.deepEqual(await store.get(C, 'k'), put('k', { n: 4 }, 4));
+        assert.deepEqual(await store.get(C, 'k'), recordOf(put('k', { n: 4 }, 4), 4));
       });
 
       test("'version' fails with another version or no record, returning the current record", async (store) => {
@@ -99,7 +110,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         await mustWrite(store, put('k', { n: 1 }, 2));
         assert.deepEqual(await store.writeLocal(put('k', { n: 9 }, 3), ifVersion(v(1))), {
           ok: false,
-          current: put('k', { n: 1 }, 2),
+          current: recordOf(put('k', { n: 1 }, 2), 1),
         });
       });
 
@@ -107,11 +118,11 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         await mustWrite(store, put('k', { n: 1 }, 1), ABSENT);
         assert.deepEqual(await store.writeLocal(put('k', { n: 2 }, 2), ABSENT), {
           ok: false,
-          current: put('k', { n: 1 }, 1),
+          current: recordOf(put('k', { n: 1 }, 1), 1),
         });
         await mustWrite(store, put('k', null, 3));
         await mustWrite(store, put('k', { n: 4 }, 4), ABSENT);
-        assert.deepEqual(await store.get(C, 'k'), put('k', { n: 4 }, 4));
+        assert.deepEqual(await store.get(C, 'k'), recordOf(put('k', { n: 4 }, 4), 3));
       });
 
       test('a failed write changes nothing and uses no position or originSeq', async (store) => {
@@ -143,17 +154,17 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         await mustWrite(store, put('a', { n: 1 }, 1));
         await mustWrite(store, put('b', { n: 1 }, 1));
         await mustWrite(store, put('a', null, 2));
-        assert.deepEqual(await store.get(C, 'a'), put('a', null, 2));
+        assert.deepEqual(await store.get(C, 'a'), recordOf(put('a', null, 2), 3));
         assert.deepEqual(await keys(store), ['b']);
-        assert.deepEqual(await store.stats(), { documents: 1, tombstones: 1, logEntries: 3 });
+        assert.deepEqual(await store.stats(), { documents: 1, tombstones: 1, logEntries: 3, conflicts: 0 });
         await mustWrite(store, put('a', { n: 3 }, 3), ABSENT);
         assert.deepEqual(await keys(store), ['a', 'b']);
-        assert.deepEqual(await store.stats(), { documents: 2, tombstones: 0, logEntries: 4 });
+        assert.deepEqual(await store.stats(), { documents: 2, tombstones: 0, logEntries: 4, conflicts: 0 });
       });
 
       test('deleting a key never written leaves a tombstone', async (store) => {
         await mustWrite(store, put('ghost', null, 1));
-        assert.deepEqual(await store.get(C, 'ghost'), put('ghost', null, 1));
+        assert.deepEqual(await store.get(C, 'ghost'), recordOf(put('ghost', null, 1), 1));
         assert.deepEqual(await keys(store), []);
       });
     });
@@ -243,7 +254,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         assert.deepEqual(await keys(store, { limit: 0 }), []);
         assert.deepEqual(await keys(store, { limit: -1 }), []);
         assert.deepEqual(await keys(store, { limit: Infinity }), ['a', 'b', 'c']);
-        assert.deepEqual(await store.list(C, { limit: 1 }), [put('a', { i: 0 }, 1)]);
+        assert.deepEqual(await store.list(C, { limit: 1 }), [recordOf(put('a', { i: 0 }, 1), 1)]);
       });
 
       test('lists only the named collection', async (store) => {
@@ -278,7 +289,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       test("applies an origin's next change: document, log entry and applied seq", async (store) => {
         const c1 = change(REMOTE, 1, 'k', { n: 1 }, 1);
         assert.equal(await store.applyRemote(c1), 'applied');
-        assert.deepEqual(await store.get(C, 'k'), put('k', { n: 1 }, 1, REMOTE));
+        assert.deepEqual(await store.get(C, 'k'), c1);
         assert.deepEqual(await store.readLog(0, 10), [{ ...c1, position: 1 }]);
         assert.deepEqual(await store.appliedSeqs(), { [REMOTE]: 1 });
       });
@@ -311,7 +322,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         assert.equal(await store.applyRemote(older), 'superseded');
         const same = { ...change(REMOTE, 2, 'k', { n: 6 }, 5), version: v(5) };
         assert.equal(await store.applyRemote(same), 'superseded');
-        assert.deepEqual(await store.get(C, 'k'), put('k', { n: 5 }, 5));
+        assert.deepEqual(await store.get(C, 'k'), recordOf(put('k', { n: 5 }, 5), 1));
         assert.deepEqual(await store.readLog(1, 10), [
           { ...older, position: 2 },
           { ...same, position: 3 },
@@ -322,10 +333,12 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
 
       test('a newer version replaces the document, and a remote tombstone deletes it', async (store) => {
         await mustWrite(store, put('k', { n: 1 }, 1));
-        assert.equal(await store.applyRemote(change(REMOTE, 1, 'k', { n: 2 }, 2)), 'applied');
-        assert.deepEqual(await store.get(C, 'k'), put('k', { n: 2 }, 2, REMOTE));
-        assert.equal(await store.applyRemote(change(REMOTE, 2, 'k', null, 3)), 'applied');
-        assert.deepEqual(await store.get(C, 'k'), put('k', null, 3, REMOTE));
+        const newer = change(REMOTE, 1, 'k', { n: 2 }, 2);
+        assert.equal(await store.applyRemote(newer), 'applied');
+        assert.deepEqual(await store.get(C, 'k'), newer);
+        const tombstone = change(REMOTE, 2, 'k', null, 3);
+        assert.equal(await store.applyRemote(tombstone), 'applied');
+        assert.deepEqual(await store.get(C, 'k'), tombstone);
         assert.deepEqual(await keys(store), []);
         // A later local write still wins over the tombstone, and 'absent' allows it.
         await mustWrite(store, put('k', { n: 4 }, 4), ABSENT);
@@ -349,7 +362,7 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         assert.equal(await store.logHead(), 0);
         assert.deepEqual(await store.readLog(0, 10), []);
         assert.deepEqual(await store.appliedSeqs(), {});
-        assert.deepEqual(await store.stats(), { documents: 0, tombstones: 0, logEntries: 0 });
+        assert.deepEqual(await store.stats(), { documents: 0, tombstones: 0, logEntries: 0, conflicts: 0 });
       });
 
       test('readLog pages by position in write order', async (store) => {
@@ -372,12 +385,13 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
         assert.deepEqual(await store.readLog(8, Infinity), all.slice(8));
       });
 
-      test('stats count live documents, tombstones and log entries across collections', async (store) => {
+      test('stats count live documents, tombstones, log entries and conflicts across collections', async (store) => {
         await mustWrite(store, put('a', { n: 1 }, 1));
         await mustWrite(store, { ...put('a', { n: 1 }, 1), collection: 'other' });
         await mustWrite(store, put('b', null, 2));
+        // Written without having seen the local 'a': a conflict, which the ledger counts.
         await store.applyRemote(change(REMOTE, 1, 'a', { n: 0 }, 0));
-        assert.deepEqual(await store.stats(), { documents: 2, tombstones: 1, logEntries: 4 });
+        assert.deepEqual(await store.stats(), { documents: 2, tombstones: 1, logEntries: 4, conflicts: 1 });
       });
     });
 
@@ -473,6 +487,8 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
     });
 
     retentionConformance({ group, test, withFixture });
+    provenanceConformance({ group, test, withFixture });
+    mergeConformance({ group, test, withFixture });
 
     void it('agrees with a reference model on random operation sequences', () =>
       fc.assert(

@@ -1,11 +1,11 @@
-// The rules every Store adapter shares (preconditions, exactly-once ordering, last-write-wins, value
-// encoding), kept in one place so the adapters agree by construction.
+// The rules every Store adapter shares (preconditions, exactly-once ordering, value encoding), kept in one
+// place so the adapters agree by construction; what a remote change does to a record is in merge-policy.ts.
 
 import { ErrorCode, MeridianError } from '../core/errors.ts';
 import { isJsonObject, type JsonObject } from '../core/json.ts';
 import { compareVersions } from '../core/version.ts';
 import { compareKeys } from './key-order.ts';
-import type { DocKey, Precondition, SnapshotPage } from './store.ts';
+import type { ConflictVersion, DocKey, DocRecord, Precondition, SnapshotPage } from './store.ts';
 
 /** The parts of a stored record the rules look at; adapters pass their own row shapes. */
 export interface StoredVersion {
@@ -106,11 +106,6 @@ export function pageVersionBound(page: SnapshotPage): string | undefined {
   return bound;
 }
 
-/** Last-write-wins: a change replaces the document only with a strictly larger version. */
-export function replacesCurrent(version: string, current: StoredVersion | undefined): boolean {
-  return current === undefined || compareVersions(version, current.version) > 0;
-}
-
 /**
  * A `limit` as a row count SQLite accepts: whole, capped (so Infinity means "all"), and 0 when not
  * positive (SQLite would read a negative LIMIT as no limit at all).
@@ -118,6 +113,48 @@ export function replacesCurrent(version: string, current: StoredVersion | undefi
 export function rowLimit(limit: number): number {
   const n = Math.floor(limit);
   return n > 0 ? Math.min(n, Number.MAX_SAFE_INTEGER) : 0;
+}
+
+/**
+ * `{ epoch }` when there is one, else no property at all: an absent epoch is not stored (SQLite keeps
+ * NULL) and reads back absent, never as 0 or as an `epoch: undefined` key.
+ */
+export function epochField(epoch: number | null | undefined): { readonly epoch?: number } {
+  return epoch === undefined || epoch === null ? {} : { epoch };
+}
+
+/** `{ base }` when there is one, else no property at all (as epochField). */
+export function baseField(base: string | null | undefined): { readonly base?: string } {
+  return base === undefined || base === null ? {} : { base };
+}
+
+/**
+ * A record whose value is parsed from the stored JSON text only if read: the default merge policy looks
+ * at versions alone unless the writes conflict, so applying a change over a document need not parse it.
+ */
+export function lazyRecord(fields: Omit<DocRecord, 'value'>, json: string | null): DocRecord {
+  let value: JsonObject | null | undefined;
+  return {
+    ...fields,
+    get value() {
+      return value === undefined ? (value = decodeValue(json)) : value;
+    },
+  };
+}
+
+/** Both adapters keep a conflict's versions as JSON text, so the ledger never shares objects with callers. */
+export function encodeConflictVersions(versions: readonly ConflictVersion[]): string {
+  return JSON.stringify(versions.map(({ version, origin, value }) => ({ version, origin, value })));
+}
+
+export function decodeConflictVersions(text: string): ConflictVersion[] {
+  const versions: unknown = JSON.parse(text);
+  if (!Array.isArray(versions)) {
+    throw new MeridianError(ErrorCode.Internal, 'stored conflict versions are not an array', {
+      details: { text },
+    });
+  }
+  return versions as ConflictVersion[];
 }
 
 /** Values are stored as JSON text (null for a tombstone) by both adapters, so both copy alike. */

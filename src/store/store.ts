@@ -11,24 +11,36 @@ export interface DocRecord {
   readonly version: string;
   /** The region whose write produced this version. */
   readonly origin: string;
+  /**
+   * The originSeq of the change that wrote this version, so a read can say which change it reflects
+   * (origin#originSeq, for session tokens). 0 for a record migrated from the first SQLite schema whose
+   * change was no longer logged.
+   */
+  readonly originSeq: number;
+  /** The writer's epoch (see LocalWrite.epoch); absent when the write carried none. */
+  readonly epoch?: number;
 }
 
 /** A document as stored: its value as JSON text, or null for a tombstone. */
 export interface StoredJson {
   readonly version: string;
   readonly origin: string;
+  /** As DocRecord.originSeq. */
+  readonly originSeq: number;
   readonly json: string | null;
 }
 
-/** One new version of one document, as it travels between regions. */
-export interface Change {
-  readonly collection: string;
-  readonly key: string;
-  readonly value: JsonObject | null;
-  readonly version: string;
-  readonly origin: string;
+/** One new version of one document, as it travels between regions: the record the change writes. */
+export interface Change extends DocRecord {
   /** 1, 2, 3, ... over the changes made at `origin`: applying them in this order is exactly-once. */
   readonly originSeq: number;
+  /**
+   * The version this write replaced at its writer: the key's record (live or tombstone) when the write
+   * was made there, absent when the key had none. writeLocal sets it; a remote change keeps it in the log,
+   * so relays carry it. It tells a concurrent write (base is not the record it meets) from a causal
+   * successor (see merge-policy.ts). Records (get, list, snapshots) do not carry it.
+   */
+  readonly base?: string;
 }
 
 /** A change as recorded in this store's log, at `position` (1, 2, 3, ...). */
@@ -49,6 +61,12 @@ export interface LocalWrite {
   readonly value: JsonObject | null;
   readonly version: string;
   readonly origin: string;
+  /**
+   * The writer's epoch: a positive integer term of the collection's owner, raised by a failover so that
+   * a deposed primary's writes can be fenced. Stored with the document and its log entry, relayed and
+   * snapshotted with them; when absent nothing is stored and it reads back absent (not 0).
+   */
+  readonly epoch?: number;
 }
 
 /** A local write whose version the store takes at commit time (see writeLocalBatch). */
@@ -119,6 +137,41 @@ export interface StoreStats {
   readonly documents: number;
   readonly tombstones: number;
   readonly logEntries: number;
+  /** Entries in the conflict ledger. */
+  readonly conflicts: number;
+}
+
+/** One of the competing versions of a conflict, as the record it was. */
+export interface ConflictVersion {
+  readonly version: string;
+  readonly origin: string;
+  readonly value: JsonObject | null;
+}
+
+/**
+ * A conflict the merge policy resolved here (see merge-policy.ts), as the ledger keeps it. The ledger is
+ * local: it is not replicated (each region records what it resolved itself, so the same concurrent
+ * writes usually appear once in every region that applied both) and, for now, never truncated.
+ */
+export interface ConflictEntry {
+  /** 1, 2, 3, ... in the order the conflicts were recorded, never reused: the cursor for readConflicts. */
+  readonly id: number;
+  readonly collection: string;
+  readonly key: string;
+  /** The rule that resolved it: 'lww', 'vector', 'crdt', 'resolver', ... */
+  readonly rule: string;
+  /** The version that won, or the merged version. */
+  readonly winner: string;
+  /** Every competing version. */
+  readonly versions: readonly ConflictVersion[];
+}
+
+export interface ReadConflictsOptions {
+  /** Only this collection's conflicts. */
+  readonly collection?: string;
+  /** Entries with id > after (the cursor; from the start when absent). */
+  readonly after?: number;
+  readonly limit: number;
 }
 
 export interface Store {
@@ -132,7 +185,10 @@ export interface Store {
   getJson?(collection: string, key: string): Promise<StoredJson | undefined>;
   /** Live documents (no tombstones) in key order. */
   list(collection: string, options: ListOptions): Promise<DocRecord[]>;
-  /** A write made here: checks the precondition, assigns the next local originSeq, appends to the log. */
+  /**
+   * A write made here: checks the precondition, assigns the next local originSeq, sets base to the
+   * current record's version, appends to the log.
+   */
   writeLocal(write: LocalWrite, precondition: Precondition): Promise<WriteResult>;
   /**
    * Local writes in one transaction (group commit), each as writeLocal would do it in turn; a write's
@@ -140,7 +196,12 @@ export interface Store {
    * store holds. A failed precondition fails only its own write. Optional: see write-batcher.ts.
    */
   writeLocalBatch?(writes: readonly BatchedWrite[], nextVersion: () => string): Promise<WriteResult[]>;
-  /** A change made elsewhere: exactly-once per (origin, originSeq), last-write-wins on the version. */
+  /**
+   * A change made elsewhere: exactly-once per (origin, originSeq). A change that is next in its origin's
+   * sequence is logged as received (with its base) and, when its key has a record, the store's merge
+   * policy decides the record (last-write-wins on the version by default) and may record a conflict in
+   * the ledger, all in one transaction.
+   */
   applyRemote(change: Change): Promise<ApplyResult>;
   /**
    * Applies `changes` in order exactly as successive applyRemote calls would, stopping after the first
@@ -148,6 +209,8 @@ export interface Store {
    * received batch then costs one commit, not one per change); applyRemoteAll falls back to applyRemote.
    */
   applyRemoteBatch?(changes: readonly Change[]): Promise<ApplyResult[]>;
+  /** Conflict ledger entries (see ConflictEntry) with id > `after`, in id order, at most `limit`. */
+  readConflicts(options: ReadConflictsOptions): Promise<ConflictEntry[]>;
   /** Log entries with position > `after`, in order, at most `limit`. */
   readLog(after: number, limit: number): Promise<LogEntry[]>;
   /** The position of the last log entry (0 when empty). */
@@ -191,7 +254,9 @@ export interface Store {
   /**
    * Installs one page of a peer's snapshot, atomically: within the page's key range, records whose change
    * the snapshot covers (originSeq <= applied[origin]) and that the page lacks are removed (the peer
-   * purged a newer tombstone), then each page record replaces the local one by last-write-wins. The last
+   * purged a newer tombstone), then each page record meets the local one, if any, through the store's merge
+   * policy (last-write-wins by default; a conflict it reports is not recorded: the ledger holds what
+   * applying changes resolved, and a snapshot's records are not changes applied here). The last
    * page also completes the snapshot: each origin's applied seq becomes at least the snapshot's, and an
    * origin moved forward loses its log entries (its truncated seq becomes the snapshot's). Installing a
    * page again, or crashing before the last page, leaves a correct store (the applied vector moves only

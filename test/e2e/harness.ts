@@ -49,11 +49,12 @@ export async function httpJson(
   method: 'GET' | 'PUT' | 'DELETE',
   url: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; json: unknown; headers: Record<string, string | string[] | undefined> }> {
   const res = await request(url, {
     method,
     body: body === undefined ? undefined : JSON.stringify(body),
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     headersTimeout: 5000,
     bodyTimeout: 5000,
   });

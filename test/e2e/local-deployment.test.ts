@@ -70,12 +70,17 @@ describe('meridian up --detach', () => {
 
   it('peers measure the emulated RTT: us-east-1 -> ap-northeast-1 ~149 ms, -> eu-west-1 ~70 ms (within 10%)', async () => {
     // The RTT is the median of the last five probes, one a second: wait until five have landed.
-    const view = await eventually('RTTs within 10% of the measured P50', 15_000, async () => {
+    // On a loaded CI machine the scheduling of four processes adds milliseconds to some windows,
+    // so allow several windows, and say what was seen if none fits.
+    const seen: string[] = [];
+    const view = await eventually('RTTs within 10% of the measured P50', 40_000, async () => {
       const s = (await status()).regions.find((r) => r.name === 'us-east-1')!;
       const tokyo = peer(s, 'ap-northeast-1').rttMs;
       const dublin = peer(s, 'eu-west-1').rttMs;
       if (tokyo === null || dublin === null) return undefined;
-      return Math.abs(tokyo - 149) <= 14.9 && Math.abs(dublin - 70) <= 7 ? s : undefined;
+      if (Math.abs(tokyo - 149) <= 14.9 && Math.abs(dublin - 70) <= 7) return s;
+      seen.push(`tokyo ${tokyo.toFixed(1)} dublin ${dublin.toFixed(1)}`);
+      throw new Error(`last RTTs seen: ${seen.slice(-3).join('; ')}`);
     });
     assert.equal(peer(view, 'ap-northeast-1').healthy, true);
   });

@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.ts';
+import { conflictRule } from '../../config/schema.ts';
 import { exitWithError, printJson } from '../output.ts';
 
 export function registerConfigCommands(program: Command): void {
@@ -17,7 +18,7 @@ export function registerConfigCommands(program: Command): void {
         const { config: resolved, source } = await loadConfig(file);
         if (opts.json) return printJson(resolved);
         const collections = Object.entries(resolved.collections)
-          .map(([name, c]) => `${name} (${c.topology}, ${c.conflict}, ${c.replication.mode})`)
+          .map(([name, c]) => `${name} (${c.topology}, ${conflictRule(c)}, ${c.replication.mode})`)
           .join(', ');
         process.stdout.write(
           `${source}: valid\n  regions: ${resolved.regions.map((r) => r.name).join(', ')}\n  collections: ${collections || '(none)'}\n`,
