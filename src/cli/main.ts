@@ -9,6 +9,7 @@ import { registerDrillCommands } from './commands/drill.ts';
 import { registerEdgeCommands } from './commands/edge.ts';
 import { registerLoadCommand } from './commands/load.ts';
 import { registerRegionCommands } from './commands/region.ts';
+import { registerResolverCommands } from './commands/resolver.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerWanCommands } from './commands/wan.ts';
 
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerVerifyCommand(program);
   registerChaosCommands(program);
   registerRegionCommands(program);
+  registerResolverCommands(program);
   registerConfigCommands(program);
   registerWanCommands(program);
   registerEdgeCommands(program);

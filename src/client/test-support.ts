@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { resolveConfig } from '../config/resolve-config.ts';
 import type { MeridianConfigInput } from '../config/schema.ts';
+import { mergePolicyFor } from '../region/conflict-policies.ts';
 import { createRegionNode, type RegionNode } from '../region/region-node.ts';
 import { createMemoryStore } from '../store/memory-store.ts';
 
@@ -45,7 +46,7 @@ export async function startRegions(
     nodes[name] = await createRegionNode({
       config: resolved,
       region: name,
-      store: createMemoryStore(),
+      store: createMemoryStore({ merge: mergePolicyFor(resolved) }),
       logger: pino({ level: 'silent' }),
       listen: { host: '127.0.0.1', port: ports[i]! },
     });

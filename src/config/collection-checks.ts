@@ -67,6 +67,13 @@ export function collectionIssues(config: MeridianConfig, name: string, collectio
     });
   }
 
+  if (collection.conflict === 'yjs' && topology !== 'active-active') {
+    issues.push({
+      path: at('topology'),
+      message: `Yjs documents are edited in every region at once (WebSocket clients attach anywhere): a conflict: 'yjs' collection must be active-active`,
+    });
+  }
+
   const { ack } = collection.replication;
   if (typeof ack === 'number' && ack > names.length) {
     issues.push({

@@ -73,13 +73,6 @@ test('peerUrls must name known regions', () => {
   );
 });
 
-test('policies that are not built yet are refused, not faked', () => {
-  assert.match(
-    issuesOf({ ...base, collections: { carts: { conflict: 'crdt' } } })[0]!,
-    /^collections\.carts\.conflict: 'crdt' is not available in this version of Meridian yet; use 'lww'/,
-  );
-});
-
 test('topologies name the regions they need, and only those', () => {
   const three = {
     regions: [{ name: 'us-east-1' }, { name: 'eu-west-1' }, { name: 'ap-northeast-1' }],

@@ -2,7 +2,7 @@
 
 import { MeridianError } from '../core/errors.ts';
 import { closest } from '../core/suggest.ts';
-import { configSchema, conflictRule, type ConflictRule, type MeridianConfig } from './schema.ts';
+import { configSchema, type MeridianConfig } from './schema.ts';
 import { collectionIssues } from './collection-checks.ts';
 import { routingIssues } from './routing-checks.ts';
 import { ROUTING_KNOWN_KEYS } from './routing-schema.ts';
@@ -22,17 +22,6 @@ export class ConfigError extends MeridianError {
     this.issues = issues;
   }
 }
-
-/**
- * Features the schema names but this version does not implement yet. Accepting them silently would fake a
- * capability, so they are refused with a message saying what to use instead.
- */
-const NOT_YET: ReadonlyArray<{ rule: ConflictRule; use: string }> = [
-  { rule: 'vector', use: 'lww' },
-  { rule: 'crdt', use: 'lww' },
-  { rule: 'yjs', use: 'lww' },
-  { rule: 'resolver', use: 'lww' },
-];
 
 export function resolveConfig(raw: unknown, source?: string): MeridianConfig {
   const parsed = configSchema.safeParse(raw, { reportInput: true });
@@ -181,13 +170,6 @@ function crossChecks(config: MeridianConfig): ConfigIssue[] {
   }
   for (const [name, collection] of Object.entries(config.collections)) {
     issues.push(...collectionIssues(config, name, collection));
-    for (const nope of NOT_YET) {
-      if (conflictRule(collection) !== nope.rule) continue;
-      issues.push({
-        path: `collections.${name}.conflict`,
-        message: `'${nope.rule}' is not available in this version of Meridian yet; use '${nope.use}'`,
-      });
-    }
   }
   return issues;
 }

@@ -9,13 +9,15 @@ import { isJsonObject, type JsonObject } from '../core/json.ts';
 import { ackCount, checkHome, documentOwner, place, type Consistency } from '../core/placement.ts';
 import { maxVector, seqOf, type SeqVector } from '../core/seq-vector.ts';
 import { closest } from '../core/suggest.ts';
-import type { CollectionConfig, MeridianConfig } from '../config/schema.ts';
+import { conflictRule, type CollectionConfig, type MeridianConfig } from '../config/schema.ts';
 import type { RegionConsistency } from '../replication/region-consistency.ts';
 import type { Precondition } from '../store/store.ts';
+import { policyWrite, present, presentValue } from './conflict-documents.ts';
 import type { DocumentService, ListQuery } from './documents.ts';
 
 export interface DocRequest {
-  readonly op: 'get' | 'put' | 'delete' | 'list';
+  /** 'ops': operations on a CRDT document (POST .../ops, the body is {"ops": [...]}). */
+  readonly op: 'get' | 'put' | 'delete' | 'list' | 'ops' | 'yjs';
   readonly collection: string;
   /** get, put, delete. */
   readonly key?: string;
@@ -23,6 +25,8 @@ export interface DocRequest {
   readonly body?: unknown;
   readonly precondition?: Precondition;
   readonly list?: ListQuery;
+  /** vector collections: the causal context of the client's last read (x-meridian-context). */
+  readonly context?: string;
   /** As the client asked; absent: session when it sent a session, else the collection's default. */
   readonly consistency?: Consistency;
   readonly maxStalenessMs?: number;
@@ -33,7 +37,16 @@ export interface DocRequest {
 }
 
 export type DocReply =
-  | { readonly kind: 'doc'; readonly version: string; readonly origin: string; readonly json: string }
+  | {
+      readonly kind: 'doc';
+      readonly version: string;
+      readonly origin: string;
+      readonly json: string;
+      /** 300: the document has siblings (vector collections, failed resolvers); the body lists them. */
+      readonly status?: 300;
+      /** vector collections: the causal context to write with next. */
+      readonly context?: string;
+    }
   | { readonly kind: 'written'; readonly key: string; readonly version: string; readonly deleted: boolean }
   | { readonly kind: 'page'; readonly items: readonly ListItem[]; readonly next: string | null }
   /** An error that still moves the session (a read of a deleted document, a sync write of unknown outcome). */
@@ -68,6 +81,10 @@ export interface CoordinatorOptions {
   readonly forwarder: Forwarder;
   /** Throws while this region must not serve as an owner (rebuilding after it lost its store). */
   readonly checkCurrent?: () => void;
+  /** Physical time (ms): CRDT expiry. */
+  readonly now: () => number;
+  /** Told of every write applied here (after it committed). */
+  readonly onWritten?: (request: DocRequest) => void;
 }
 
 export interface Coordinator {
@@ -135,21 +152,41 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
       const page = await documents.list(collection, request.list ?? {});
       // A page reflects everything applied when it was read, maybe more: the vector read after it.
       const seen = maxVector(session, await consistency.applied());
-      const items = page.items.map((d) => ({ key: d.key, version: d.version, value: d.value }));
+      const now = options.now();
+      const items = page.items
+        .map((d) => ({
+          key: d.key,
+          version: d.version,
+          value: presentValue({ policy: policyOf(collection), collection, key: d.key }, d, now),
+        }))
+        .filter((item) => item.value !== null);
       return { reply: { kind: 'page', items, next: page.next }, session: seen, region: self };
     }
     const key = request.key!;
     const doc = await documents.record(collection, key);
     const seen = doc ? maxVector(session, { [doc.origin]: doc.originSeq }) : session;
-    if (doc === undefined || doc.json === null) {
+    const shown = doc && present({ policy: policyOf(collection), collection, key }, doc, options.now());
+    if (doc === undefined || shown === undefined || shown.status === 404) {
       // A deleted document's version moves the session too: a later read must not bring it back.
       const error = new MeridianError('not_found', `no document '${key}' in '${collection}'`, {
-        details: doc ? { collection, key, version: doc.version } : { collection, key },
+        details: {
+          collection,
+          key,
+          ...(doc ? { version: doc.version } : {}),
+          ...(shown?.context ? { context: shown.context } : {}),
+        },
       });
       return { reply: { kind: 'error', error }, session: seen, region: self };
     }
     return {
-      reply: { kind: 'doc', version: doc.version, origin: doc.origin, json: doc.json },
+      reply: {
+        kind: 'doc',
+        version: doc.version,
+        origin: doc.origin,
+        json: shown.json,
+        ...(shown.status === 300 ? { status: 300 as const } : {}),
+        ...(shown.context === undefined ? {} : { context: shown.context }),
+      },
       session: seen,
       region: self,
     };
@@ -170,10 +207,30 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
         { details: { session, retryAfterMs: RETRY_AFTER_MS } },
       );
     }
-    const entry =
+    const compute = policyWrite(
+      conflictRule(policy),
       request.op === 'put'
-        ? await documents.put(collection, key, request.body, precondition)
-        : await documents.remove(collection, key, precondition);
+        ? { kind: 'put', value: documents.checkDocument(request.body) }
+        : request.op === 'ops'
+          ? { kind: 'ops', ops: request.body }
+          : request.op === 'yjs'
+            ? { kind: 'yjs', update: request.body as Uint8Array }
+            : { kind: 'delete' },
+      { region: self, context: request.context, nowMs: options.now() },
+    );
+    if (compute !== undefined && precondition.kind !== 'none') {
+      throw new MeridianError(
+        'bad_request',
+        `If-Match and If-None-Match are for last-write-wins collections; '${collection}' is ${conflictRule(policy)}${conflictRule(policy) === 'vector' ? ': send the x-meridian-context of your last read' : ''}`,
+      );
+    }
+    const entry =
+      compute !== undefined
+        ? await documents.update(collection, key, compute)
+        : request.op === 'put'
+          ? await documents.put(collection, key, request.body, precondition)
+          : await documents.remove(collection, key, precondition);
+    options.onWritten?.(request);
     const seen = maxVector(session, { [self]: entry.originSeq });
     const written: DocReply = {
       kind: 'written',

@@ -15,6 +15,18 @@ export interface DocumentService {
    */
   record(collection: string, key: string): Promise<StoredJson | undefined>;
   put(collection: string, key: string, body: unknown, precondition: Precondition): Promise<LogEntry>;
+  /**
+   * A read-modify-write: `compute` gets the current record (or undefined) and a fresh timestamp of this
+   * region's clock, and returns the new value; it is retried if another local write got in between.
+   * How sibling, CRDT and Yjs documents change (see conflict-documents.ts).
+   */
+  update(
+    collection: string,
+    key: string,
+    compute: (current: DocRecord | undefined, stamp: string) => JsonObject | null,
+  ): Promise<LogEntry>;
+  /** Validates a request body as a document (a JSON object within the size limit). */
+  checkDocument(body: unknown): JsonObject;
   remove(collection: string, key: string, precondition: Precondition): Promise<LogEntry>;
   list(collection: string, query: ListQuery): Promise<ListPage>;
 }
@@ -140,6 +152,35 @@ export function createDocumentService(options: DocumentServiceOptions): Document
     );
   }
 
+  /** The tail of each key's queue of read-modify-writes. */
+  const turns = new Map<string, Promise<void>>();
+
+  async function updateNow(
+    collection: string,
+    key: string,
+    compute: (current: DocRecord | undefined, stamp: string) => JsonObject | null,
+  ): Promise<LogEntry> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await store.get(collection, key);
+      const value = compute(current, nextVersion());
+      if (value !== null) checkDocument(value);
+      const precondition: Precondition =
+        current === undefined
+          ? { kind: 'absent' }
+          : {
+              kind: 'version',
+              version: current.version,
+              change: { origin: current.origin, originSeq: current.originSeq },
+            };
+      try {
+        return await write(collection, key, value, precondition);
+      } catch (err) {
+        // A change from another region got in between: compute again on what it made.
+        if (!(err instanceof MeridianError && err.code === 'version_mismatch') || attempt >= 20) throw err;
+      }
+    }
+  }
+
   return {
     async record(collection, key) {
       checkCollection(collection);
@@ -152,6 +193,27 @@ export function createDocumentService(options: DocumentServiceOptions): Document
       checkCollection(collection);
       checkKey(key);
       return write(collection, key, checkDocument(body), precondition);
+    },
+
+    checkDocument,
+
+    async update(collection, key, compute) {
+      checkCollection(collection);
+      checkKey(key);
+      // Read-modify-writes of one key take turns here; only a remote change can get in between.
+      const lock = `${collection}\u0000${key}`;
+      const before = turns.get(lock) ?? Promise.resolve();
+      let done!: () => void;
+      const mine = new Promise<void>((resolve) => (done = resolve));
+      const tail = before.then(() => mine);
+      turns.set(lock, tail);
+      await before;
+      try {
+        return await updateNow(collection, key, compute);
+      } finally {
+        done();
+        if (turns.get(lock) === tail) turns.delete(lock);
+      }
     },
 
     async remove(collection, key, precondition) {

@@ -181,7 +181,7 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
   async function serve(
     request: FastifyRequest<{ Querystring: DocQuery }>,
     reply: FastifyReply,
-    doc: Pick<DocRequest, 'op' | 'collection' | 'key' | 'body' | 'precondition' | 'list'>,
+    doc: Pick<DocRequest, 'op' | 'collection' | 'key' | 'body' | 'precondition' | 'list' | 'context'>,
   ): Promise<FastifyReply> {
     const forwardedBy = header(request, FORWARDED_BY_HEADER);
     const served = await options.coordinator.handle({
@@ -195,10 +195,15 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
     if (served.forwardedTo !== undefined) reply.header('x-meridian-forwarded-to', served.forwardedTo);
     const answer = served.reply;
     switch (answer.kind) {
-      case 'error':
+      case 'error': {
+        const context = answer.error.details.context;
+        if (typeof context === 'string') reply.header('x-meridian-context', context);
         return sendError(reply, answer.error);
+      }
       case 'doc':
+        if (answer.context !== undefined) reply.header('x-meridian-context', answer.context);
         return reply
+          .code(answer.status ?? 200)
           .header('etag', `"${answer.version}"`)
           .header('x-meridian-origin', answer.origin)
           .type('application/json; charset=utf-8')
@@ -229,12 +234,36 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
       key,
       body: request.body,
       precondition: precondition(request),
+      context: header(request, 'x-meridian-context'),
     });
+  });
+
+  // Yjs updates travel as the binary Yjs encoding.
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
+  app.post<{ Params: DocParams; Querystring: DocQuery }>(`${docPath}/yjs`, async (request, reply) => {
+    const { collection, key } = request.params;
+    if (!(request.body instanceof Uint8Array)) {
+      throw new MeridianError('unsupported_media_type', 'send the Yjs update as application/octet-stream');
+    }
+    return serve(request, reply, { op: 'yjs', collection, key, body: request.body });
+  });
+
+  app.post<{ Params: DocParams; Querystring: DocQuery }>(`${docPath}/ops`, async (request, reply) => {
+    const { collection, key } = request.params;
+    return serve(request, reply, { op: 'ops', collection, key, body: request.body });
   });
 
   app.delete<{ Params: DocParams; Querystring: DocQuery }>(docPath, async (request, reply) => {
     const { collection, key } = request.params;
-    return serve(request, reply, { op: 'delete', collection, key, precondition: precondition(request) });
+    return serve(request, reply, {
+      op: 'delete',
+      collection,
+      key,
+      precondition: precondition(request),
+      context: header(request, 'x-meridian-context'),
+    });
   });
 
   app.get<{ Params: { collection: string }; Querystring: DocQuery }>(

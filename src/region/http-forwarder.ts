@@ -67,7 +67,11 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
         if (header('x-meridian-session') === undefined) throw error;
         return { reply: { kind: 'error', error }, session, region: servedBy };
       }
-      return { reply: toReply(request, text, header), session, region: servedBy } satisfies Served;
+      return {
+        reply: toReply(request, text, header, res.statusCode),
+        session,
+        region: servedBy,
+      } satisfies Served;
     },
     async close() {
       await Promise.all([...pools.values()].map((p) => p.destroy()));
@@ -83,11 +87,12 @@ function toHttp(request: DocRequest, tokens: SessionTokens) {
   if (request.maxStalenessMs !== undefined) query.set('maxStalenessMs', String(request.maxStalenessMs));
   const headers: Record<string, string> = {};
   if (Object.keys(request.session).length > 0) headers['x-meridian-session'] = tokens.issue(request.session);
+  if (request.context !== undefined) headers['x-meridian-context'] = request.context;
   const pre = request.precondition;
   if (pre?.kind === 'version') headers['if-match'] = `"${pre.version}"`;
   if (pre?.kind === 'absent') headers['if-none-match'] = '*';
   let path = base;
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (request.op === 'list') {
     const { prefix, after, limit } = request.list ?? {};
     if (prefix !== undefined) query.set('prefix', prefix);
@@ -96,24 +101,51 @@ function toHttp(request: DocRequest, tokens: SessionTokens) {
   } else {
     path = `${base}/${encodeURIComponent(request.key!)}`;
   }
-  if (request.op === 'put') {
+  if (request.op === 'ops') path = `${path}/ops`;
+  if (request.op === 'yjs') {
+    path = `${path}/yjs`;
+    headers['content-type'] = 'application/octet-stream';
+    body = request.body as Uint8Array;
+  }
+  if (request.op === 'put' || request.op === 'ops') {
     body = JSON.stringify(request.body);
     headers['content-type'] = 'application/json';
   }
-  const method = request.op === 'put' ? 'PUT' : request.op === 'delete' ? 'DELETE' : 'GET';
+  const method =
+    request.op === 'put'
+      ? 'PUT'
+      : request.op === 'ops' || request.op === 'yjs'
+        ? 'POST'
+        : request.op === 'delete'
+          ? 'DELETE'
+          : 'GET';
   const qs = query.toString();
-  return { path: qs ? `${path}?${qs}` : path, method: method, body, headers };
+  return {
+    path: qs ? `${path}?${qs}` : path,
+    method: method,
+    body,
+    headers,
+  };
 }
 
-function toReply(request: DocRequest, text: string, header: (name: string) => string | undefined): DocReply {
+function toReply(
+  request: DocRequest,
+  text: string,
+  header: (name: string) => string | undefined,
+  status: number,
+): DocReply {
   switch (request.op) {
-    case 'get':
+    case 'get': {
+      const context = header('x-meridian-context');
       return {
         kind: 'doc',
         version: (header('etag') ?? '').replace(/^"(.*)"$/, '$1'),
         origin: header('x-meridian-origin') ?? '',
         json: text,
+        ...(status === 300 ? { status: 300 as const } : {}),
+        ...(context === undefined ? {} : { context }),
       };
+    }
     case 'list': {
       const page = JSON.parse(text) as Extract<DocReply, { kind: 'page' }>;
       return { kind: 'page', items: page.items, next: page.next };

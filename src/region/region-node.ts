@@ -19,6 +19,9 @@ import type { Store } from '../store/store.ts';
 import { createCoordinator } from './coordinator.ts';
 import { createDocumentService } from './documents.ts';
 import { createHttpForwarder } from './http-forwarder.ts';
+import { createRegionYjsPort, type RegionYjsPort } from './yjs-documents.ts';
+import { attachYjsWebSocket } from '../yjs/yjs-websocket.ts';
+import { conflictRule } from '../config/schema.ts';
 import { createHttpApi } from './http-api.ts';
 import { createRegionMetrics } from './metrics.ts';
 import { createPeerMonitor } from './peer-monitor.ts';
@@ -75,7 +78,10 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
 
   const metrics = createRegionMetrics(self.name, options.store);
   // The replicator exists only after openRegionReplication; metrics read it through this holder.
-  const live: { replicator?: Replicator } = {};
+  const live: { replicator?: Replicator; yjs?: RegionYjsPort } = {};
+  const yjsCollections = new Set(
+    Object.keys(config.collections).filter((c) => conflictRule(config.collections[c]!) === 'yjs'),
+  );
   const replicationMetrics = createReplicationMetrics(metrics.registry, () => live.replicator);
   const secret = peerNames.length > 0 ? clusterSecret(config, options.secret) : undefined;
   const transport =
@@ -129,6 +135,14 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
         logger.info({ peer: event.peer, senderHead: event.senderHead }, `replicating from ${event.peer}`);
       } else if (event.type === 'applied') {
         gate.onApplied(event.entry.origin, event.entry.originSeq, now());
+        if (event.result === 'applied' && yjsCollections.has(event.entry.collection)) {
+          void live.yjs?.changed(event.entry.collection, event.entry.key).catch((err: unknown) => {
+            logger.warn(
+              { err, key: event.entry.key },
+              'could not send a replicated Yjs change to its clients',
+            );
+          });
+        }
       } else if (event.type === 'snapshot') {
         // Our own changes can come back through a snapshot too.
         gate.onApplied(self.name, event.applied[self.name] ?? 0, now());
@@ -178,6 +192,7 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     tokens,
     timeoutMs: forwardTimeoutMs(config),
   });
+  const yjsPort = createRegionYjsPort({ config, region: self.name, documents, now });
   const coordinator = createCoordinator({
     config,
     region: self.name,
@@ -185,6 +200,10 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     consistency: replication.consistency,
     forwarder,
     checkCurrent: () => gate.check(),
+    now,
+    onWritten(request) {
+      if (request.op === 'yjs') yjsPort.written(request.collection, request.key!, request.body as Uint8Array);
+    },
   });
   const gateTimer = gate.open
     ? undefined
@@ -226,6 +245,13 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
     logger,
     isReady: () => ready && gate.open,
   });
+  live.yjs = yjsPort;
+  // Stock y-websocket clients attach at /v1/collections/{collection}/yjs/{key}.
+  const yjsServer = attachYjsWebSocket(app.server, {
+    port: yjsPort,
+    admit: (doc) => yjsPort.admit(doc.collection),
+    logger,
+  });
   if (secret !== undefined) {
     registerReplicationRoute(app, {
       region: self.name,
@@ -257,6 +283,7 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
         ready = false;
         clearInterval(gateTimer);
         await replication.stop();
+        await yjsServer.close();
         // Streams we serve end when their sockets close; fastify closes them with the server.
         app.server.closeAllConnections?.();
         await app.close();

@@ -9,6 +9,19 @@ import type { Prng } from './prng.ts';
 export const OWNED = 'owned';
 export const SHARED = 'shared';
 export const CLIENT_KEYS = ['c0', 'c1', 'c2'];
+/** Collections of the other conflict policies, written concurrently from every region. */
+export const POLICY_COLLECTIONS = { vector: 'vec', crdt: 'cnt', resolver: 'res', yjs: 'ydoc' } as const;
+export const POLICY_KEYS = ['p0', 'p1'];
+
+/** A write to a policy collection: a read-modify-write at `region` (blind half the time for vector). */
+export interface PlannedPolicyOp {
+  readonly at: number;
+  readonly region: string;
+  readonly policy: keyof typeof POLICY_COLLECTIONS;
+  readonly key: string;
+  /** vector: write without the context of a read first. */
+  readonly blind: boolean;
+}
 
 export interface PlannedClientOp {
   /** Pause before the op, after the session's previous op completed. */
@@ -37,6 +50,7 @@ export interface ClientPlan {
   };
   readonly sessionWaitMs: number;
   readonly sessions: readonly PlannedSession[];
+  readonly policyOps: readonly PlannedPolicyOp[];
 }
 
 export function makeClientPlan(random: Prng, regions: readonly string[], windowMs: number): ClientPlan {
@@ -70,13 +84,23 @@ export function makeClientPlan(random: Prng, regions: readonly string[], windowM
     });
     return { name: `s${i}`, startAt: random.int(0, Math.max(0, windowMs - 1000)), ops };
   });
-  return { owned, sessionWaitMs: random.pick([200, 1000]), sessions };
+  // Drawn from a stream of their own, so the sessions above are what they were before.
+  const more = random.fork(1);
+  const policyOps = Array.from({ length: more.int(5, 40) }, (): PlannedPolicyOp => ({
+    at: more.int(0, windowMs - 1),
+    region: more.pick(regions),
+    policy: more.pick(['vector', 'crdt', 'resolver', 'yjs'] as const),
+    key: more.pick(POLICY_KEYS),
+    blind: more.chance(0.5),
+  })).sort((a, b) => a.at - b.at);
+  return { owned, sessionWaitMs: random.pick([200, 1000]), sessions, policyOps };
 }
 
 export function describeClientPlan(plan: ClientPlan): string[] {
   const o = plan.owned;
   return [
     `clients: '${OWNED}' single-writer on ${o.primary}, ${o.mode}${o.mode === 'sync' ? ` ack ${String(o.ack)} within ${o.timeoutMs} ms` : ''}; '${SHARED}' active-active; session wait ${plan.sessionWaitMs} ms`,
+    `  ${plan.policyOps.length} writes to ${Object.values(POLICY_COLLECTIONS).join(', ')} (vector, crdt counter, resolver, yjs)`,
     ...plan.sessions.map(
       (s) =>
         `  session ${s.name} from t=${s.startAt}: ${s.ops.map((op) => `${op.kind} ${op.collection}/${op.key}@${op.region} ${op.consistency}`).join(', ')}`,

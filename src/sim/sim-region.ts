@@ -5,6 +5,7 @@ import { MeridianError } from '../core/errors.ts';
 import type { JsonObject } from '../core/json.ts';
 import type { MeridianConfig } from '../config/schema.ts';
 import { createCoordinator, type Coordinator, type Forwarder } from '../region/coordinator.ts';
+import { mergePolicyFor } from '../region/conflict-policies.ts';
 import { createDocumentService } from '../region/documents.ts';
 import { createMemoryStore } from '../store/memory-store.ts';
 import type { Precondition, Store } from '../store/store.ts';
@@ -96,7 +97,8 @@ export interface ReplicationTotals {
 
 export function createSimRegion(options: SimRegionOptions): SimRegion {
   const { name, clock, transport, collection, trace } = options;
-  let durable = createMemoryStore();
+  const merge = mergePolicyFor(options.config);
+  let durable = createMemoryStore({ merge });
   let running: RegionReplication | undefined;
   let coordinator: Coordinator | undefined;
   let starting = false;
@@ -139,7 +141,7 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
         break;
       case 'disconnected':
         trace(
-          `${name} disconnected from ${event.peer}: ${event.reason.kind} retry ${event.retryInMs ?? '-'}`,
+          `${name} disconnected from ${event.peer}: ${event.reason.kind}${event.reason.kind === 'failed' ? ` (${event.reason.message})` : ''} retry ${event.retryInMs ?? '-'}`,
         );
         break;
     }
@@ -223,6 +225,7 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
         consistency: replication.consistency,
         forwarder: options.forwarder,
         checkCurrent: held,
+        now: physicalNow,
       });
       starting = false;
       replication.start();
@@ -237,7 +240,7 @@ export function createSimRegion(options: SimRegionOptions): SimRegion {
 
     wipe() {
       retire();
-      durable = createMemoryStore();
+      durable = createMemoryStore({ merge });
       trace(`${name} wiped`);
     },
 

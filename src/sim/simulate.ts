@@ -15,7 +15,9 @@ import type { DocRequest, Forwarder } from '../region/coordinator.ts';
 import { checkLinearizable } from './checkers/linearizability.ts';
 import { checkSessionGuarantees } from './checkers/session-guarantees.ts';
 import { checkStaleness } from './checkers/staleness.ts';
-import { CLIENT_KEYS, OWNED, SHARED } from './client-plan.ts';
+import * as Y from 'yjs';
+import { CLIENT_KEYS, OWNED, POLICY_COLLECTIONS, SHARED, type PlannedPolicyOp } from './client-plan.ts';
+import { checkMerged } from './merged-invariants.ts';
 import { createSimClients, type SimServed } from './sim-client.ts';
 import { checkCollected, checkDocuments, checkInvariants, type AckedWrite } from './sim-invariants.ts';
 import { checkedSource } from './checked-source.ts';
@@ -254,6 +256,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       }
     }
     const unknown = reply.kind === 'error' && reply.error.code === 'outcome_unknown';
+    if (reply.kind === 'written' && request.op === 'ops') {
+      const id = `${request.collection}/${request.key!}`;
+      increments.set(id, (increments.get(id) ?? 0) + 1);
+    }
     if (reply.kind === 'written' || unknown) {
       const version = reply.kind === 'written' ? reply.version : String(reply.error.details.version);
       acked.push({
@@ -266,6 +272,59 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       });
     }
     return { ...served, servedAtMs: target.physicalNow() };
+  }
+  /** Increments of each counter that some region applied (whatever its client heard). */
+  const increments = new Map<string, number>();
+  async function policyWrite(op: PlannedPolicyOp, n: number): Promise<void> {
+    try {
+      await policyWriteNow(op, n);
+    } catch (err) {
+      log(`policy write #${n} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  async function policyWriteNow(op: PlannedPolicyOp, n: number): Promise<void> {
+    const collection = POLICY_COLLECTIONS[op.policy];
+    const base = { collection, key: op.key, session: {} };
+    let request: DocRequest;
+    switch (op.policy) {
+      case 'vector': {
+        let context: string | undefined;
+        if (!op.blind) {
+          const read = await invoke(op.region, { ...base, op: 'get' });
+          const r = read.reply;
+          context =
+            r.kind === 'doc'
+              ? r.context
+              : r.kind === 'error'
+                ? (r.error.details.context as string | undefined)
+                : undefined;
+        }
+        request = { ...base, op: 'put', body: { n }, ...(context === undefined ? {} : { context }) };
+        break;
+      }
+      case 'crdt':
+        request = { ...base, op: 'ops', body: { ops: [{ op: 'increment', path: ['count'] }] } };
+        break;
+      case 'resolver':
+        request = { ...base, op: 'put', body: { items: [`w${n}`] } };
+        break;
+      case 'yjs': {
+        // A client with a fixed id, so the run replays exactly.
+        const author = new Y.Doc();
+        author.clientID = n + 1;
+        author.getText('text').insert(0, `w${n} `);
+        request = { ...base, op: 'yjs', body: Y.encodeStateAsUpdate(author) };
+        break;
+      }
+    }
+    try {
+      const served = await invoke(op.region, request);
+      log(`policy write #${n} ${collection}/${op.key}@${op.region}: ${served.reply.kind}`);
+    } catch (err) {
+      log(
+        `policy write #${n} ${collection}/${op.key}@${op.region} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
   const clients = createSimClients({
     plan: plan.clients,
@@ -363,6 +422,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   for (const r of regions.values()) await r.start();
   plan.writes.forEach((w, n) => clock.at(SIM_EPOCH + w.at, () => spawn('write', write(w, n))));
   clients.start();
+  plan.clients.policyOps.forEach((op, n) =>
+    clock.at(SIM_EPOCH + op.at, () => spawn('policy write', policyWrite(op, n))),
+  );
   for (const fault of plan.faults) clock.at(SIM_EPOCH + fault.at, () => applyFault(fault));
   clock.at(windowEnd, healAll);
   let checkDue = false;
@@ -375,6 +437,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       ...(await checkInvariants({ regions: all, acked, collection: COLLECTION, keys: plan.keys })),
       ...(await checkDocuments({ regions: all, acked, collection: OWNED, keys: CLIENT_KEYS })),
       ...(await checkDocuments({ regions: all, acked, collection: SHARED, keys: CLIENT_KEYS })),
+      ...(await checkMerged(all, increments)),
     ];
   };
   const collected = () => checkCollected([...regions.values()]);
@@ -461,8 +524,18 @@ function clientConfig(plan: SimPlan): MeridianConfig {
         consistency,
       },
       [SHARED]: { consistency },
+      [POLICY_COLLECTIONS.vector]: { conflict: 'vector' },
+      [POLICY_COLLECTIONS.crdt]: { conflict: 'crdt' },
+      [POLICY_COLLECTIONS.resolver]: { conflict: { resolve: unionOfItems } },
+      [POLICY_COLLECTIONS.yjs]: { conflict: 'yjs' },
     },
   });
+}
+
+/** The resolver the simulator's resolver collection uses: the union of two documents' items, sorted. */
+function unionOfItems(a: JsonObject, b: JsonObject): JsonObject {
+  const items = (d: JsonObject) => (Array.isArray(d['items']) ? (d['items'] as string[]) : []);
+  return { items: [...new Set([...items(a), ...items(b)])].sort() };
 }
 
 function sumTotals(all: ReplicationTotals[]): ReplicationTotals {

@@ -320,15 +320,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }
       // Every merge is decided before anything changes, so a policy that throws leaves the store as it
       // was. Conflicts are not recorded (see Store.installSnapshotPage).
+      // A page record merges with the local record even when the snapshot covers its change: a merged
+      // record can hold local changes the snapshot lacks (see the SQLite adapter).
       const writes: StoredDoc[] = [];
       for (const incoming of page.records) {
         const local = stored(incoming.collection, incoming.key);
-        const { record } = resolveRemote(
-          merge,
-          forMerge(local && !gone.has(local) ? local : undefined),
-          incoming,
-        );
+        const { record } = resolveRemote(merge, forMerge(local), incoming);
         if (record !== undefined) writes.push(toStored(record));
+        else if (local !== undefined) writes.push(local);
       }
       for (const doc of gone) remove(doc);
       for (const doc of writes) put(doc);

@@ -173,12 +173,14 @@ export function createReferenceStore(): Store {
       const inRange = (d: Change) =>
         (page.after === undefined || byDocKey(d, { ...d, ...page.after }) > 0) &&
         (page.last || (end !== undefined && byDocKey(d, end) <= 0));
-      docs = docs.filter((d) => !(inRange(d) && covered(page.applied, d)));
-      for (const r of page.records) {
+      // Page records merge with the local record as it was before covered records are dropped.
+      const winners = page.records.map((r) => {
         const current = find(r.collection, r.key);
-        if (current === undefined || r.version > current.version) replace(record(r));
         raise(r.version);
-      }
+        return current === undefined || r.version > current.version ? record(r) : current;
+      });
+      docs = docs.filter((d) => !(inRange(d) && covered(page.applied, d)));
+      for (const w of winners) replace(w);
       raise(page.versionFloor);
       if (!page.last) return;
       for (const origin of Object.keys(page.applied)) {

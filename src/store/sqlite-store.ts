@@ -343,6 +343,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   );
 
   const installSnapshotPage = db.transaction((page: SnapshotPage): void => {
+    // Each page record merges with the local record as it is before covered records are dropped: a
+    // merged record (see merge-policy.ts) can hold local changes the snapshot does not, under the
+    // identity of a change it covers. Conflicts the policy reports are not recorded (see
+    // Store.installSnapshotPage).
+    const rows = page.records.map((incoming) => {
+      const current = getDoc.get(incoming.collection, incoming.key);
+      const { record } = resolveRemote(merge, current && toLazyRecord(current), incoming);
+      return record === undefined ? current : toRow(record);
+    });
     const covered = JSON.stringify(normalizeApplied(page.applied));
     const end = page.last ? undefined : page.records.at(-1);
     if (page.last || end !== undefined) {
@@ -352,12 +361,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (end) Object.assign(range, { toCollection: end.collection, toKey: end.key });
       dropCoveredIn[after ? 1 : 0][end ? 1 : 0].run(range);
     }
-    // Conflicts the policy reports are not recorded (see Store.installSnapshotPage).
-    for (const incoming of page.records) {
-      const current = getDoc.get(incoming.collection, incoming.key);
-      const { record } = resolveRemote(merge, current && toLazyRecord(current), incoming);
-      if (record !== undefined) upsertDoc.run(toRow(record));
-    }
+    for (const row of rows) if (row !== undefined) upsertDoc.run(row);
     const bound = pageVersionBound(page);
     if (bound !== undefined) raiseFloor.run(bound);
     if (!page.last) return;

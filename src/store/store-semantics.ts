@@ -10,6 +10,8 @@ import type { ConflictVersion, DocKey, DocRecord, Precondition, SnapshotPage } f
 /** The parts of a stored record the rules look at; adapters pass their own row shapes. */
 export interface StoredVersion {
   readonly version: string;
+  readonly origin: string;
+  readonly originSeq: number;
   /** Null for a tombstone; any other value means a live document. */
   readonly value: unknown;
 }
@@ -20,7 +22,13 @@ export function preconditionHolds(current: StoredVersion | undefined, preconditi
     case 'none':
       return true;
     case 'version':
-      return current !== undefined && current.version === precondition.version;
+      return (
+        current !== undefined &&
+        current.version === precondition.version &&
+        (precondition.change === undefined ||
+          (current.origin === precondition.change.origin &&
+            current.originSeq === precondition.change.originSeq))
+      );
     case 'absent':
       return current === undefined || current.value === null;
   }

@@ -50,8 +50,16 @@ export interface LogEntry extends Change {
 
 export type Precondition =
   | { readonly kind: 'none' }
-  /** If-Match: the current version (live or tombstone) must be exactly this. */
-  | { readonly kind: 'version'; readonly version: string }
+  /**
+   * If-Match: the current version (live or tombstone) must be exactly this; with `change`, the record
+   * must also still be the one that change wrote. A merge (see merge-policy.ts) can change a record and
+   * keep its version: a read-modify-write names the change so it cannot overwrite what a merge added.
+   */
+  | {
+      readonly kind: 'version';
+      readonly version: string;
+      readonly change?: { readonly origin: string; readonly originSeq: number };
+    }
   /** If-None-Match: * — no live document may exist. */
   | { readonly kind: 'absent' };
 

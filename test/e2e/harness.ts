@@ -46,7 +46,7 @@ export async function freeBasePort(): Promise<number> {
 }
 
 export async function httpJson(
-  method: 'GET' | 'PUT' | 'DELETE',
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE',
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { MeridianError } from '../../core/errors.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { createRegionNode, regionConfig } from '../../region/region-node.ts';
+import { mergePolicyFor } from '../../region/conflict-policies.ts';
 import { createMemoryStore } from '../../store/memory-store.ts';
 import { createSqliteStore } from '../../store/sqlite-store.ts';
 import { exitWithError } from '../output.ts';
@@ -27,13 +28,16 @@ export function registerRegionCommands(program: Command): void {
           throw new MeridianError('bad_request', `--store must be sqlite or memory, got '${kind}'`);
         }
         const dataDir = resolve(opts.dataDir ?? join('.meridian', 'regions', opts.region));
+        // Remote changes merge by each collection's conflict policy, inside the store's transaction.
+        const merge = mergePolicyFor(config);
         const store =
           kind === 'memory'
-            ? createMemoryStore()
+            ? createMemoryStore({ merge })
             : createSqliteStore({
                 path: join(dataDir, `${opts.region}.db`),
                 synchronous: config.store.synchronous,
                 maxBytes: config.store.maxBytes,
+                merge,
               });
         const node = await createRegionNode({ config, region: opts.region, store });
         const shutdown = () => {
