@@ -52,11 +52,12 @@ function merged(
   concurrent: boolean,
 ): MergeOutcome {
   const version = larger(current.version, incoming.version);
+  // The merged state holds both versions' content: the ledger names them (clock and region) without
+  // copying whole states (a Yjs document's can be megabytes).
+  const versions = conflictVersions([current, incoming]).map((v) => ({ ...v, value: null }));
   return {
     result: { merged: { value, version } },
-    ...(concurrent
-      ? { conflict: { rule, versions: conflictVersions([current, incoming]), winner: version } }
-      : {}),
+    ...(concurrent ? { conflict: { rule, versions, winner: version } } : {}),
   };
 }
 

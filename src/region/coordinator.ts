@@ -8,12 +8,11 @@ import { MeridianError } from '../core/errors.ts';
 import { isJsonObject, type JsonObject } from '../core/json.ts';
 import { ackCount, checkHome, documentOwner, place, type Consistency } from '../core/placement.ts';
 import { maxVector, seqOf, type SeqVector } from '../core/seq-vector.ts';
-import { closest } from '../core/suggest.ts';
 import { conflictRule, type CollectionConfig, type MeridianConfig } from '../config/schema.ts';
 import type { RegionConsistency } from '../replication/region-consistency.ts';
 import type { Precondition } from '../store/store.ts';
 import { policyWrite, present, presentValue } from './conflict-documents.ts';
-import type { DocumentService, ListQuery } from './documents.ts';
+import { collectionPolicy, type DocumentService, type ListQuery } from './documents.ts';
 
 export interface DocRequest {
   /** 'ops': operations on a CRDT document (POST .../ops, the body is {"ops": [...]}). */
@@ -100,16 +99,7 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
   const others = regions.filter((r) => r !== self);
   const zones = config.routing.residency.zones;
 
-  function policyOf(collection: string): CollectionConfig {
-    if (Object.hasOwn(config.collections, collection)) return config.collections[collection]!;
-    const names = Object.keys(config.collections);
-    const hint = closest(collection, names);
-    throw new MeridianError(
-      'unknown_collection',
-      `unknown collection '${collection}'${hint ? ` — did you mean '${hint}'?` : ''}; collections: ${names.join(', ') || '(none)'}`,
-      { details: { collection } },
-    );
-  }
+  const policyOf = (collection: string): CollectionConfig => collectionPolicy(config, collection);
 
   /** The owner of the request's document (undefined: any region), reading the local copy only if needed. */
   async function ownerOf(request: DocRequest, policy: CollectionConfig): Promise<string | undefined> {

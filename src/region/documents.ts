@@ -4,7 +4,7 @@
 import { MeridianError } from '../core/errors.ts';
 import { isJsonObject, type JsonObject } from '../core/json.ts';
 import { closest } from '../core/suggest.ts';
-import type { MeridianConfig } from '../config/schema.ts';
+import type { CollectionConfig, MeridianConfig } from '../config/schema.ts';
 import { createWriteBatcher } from '../store/write-batcher.ts';
 import type { DocRecord, LogEntry, Precondition, Store, StoredJson } from '../store/store.ts';
 
@@ -58,21 +58,24 @@ export interface DocumentServiceOptions {
 
 const DEFAULT_LIST_LIMIT = 100;
 
+/** The collection's config, or a 404 naming the closest collection. */
+export function collectionPolicy(config: MeridianConfig, collection: string): CollectionConfig {
+  if (Object.hasOwn(config.collections, collection)) return config.collections[collection]!;
+  const names = Object.keys(config.collections);
+  const hint = closest(collection, names);
+  throw new MeridianError(
+    'unknown_collection',
+    `unknown collection '${collection}'${hint ? ` — did you mean '${hint}'?` : ''}; collections: ${names.join(', ') || '(none)'}`,
+    { details: { collection } },
+  );
+}
+
 export function createDocumentService(options: DocumentServiceOptions): DocumentService {
   const { config, region, store, nextVersion } = options;
   const writes = createWriteBatcher(store, nextVersion);
   const limits = config.limits;
 
-  function checkCollection(collection: string): void {
-    if (Object.hasOwn(config.collections, collection)) return;
-    const names = Object.keys(config.collections);
-    const hint = closest(collection, names);
-    throw new MeridianError(
-      'unknown_collection',
-      `unknown collection '${collection}'${hint ? ` — did you mean '${hint}'?` : ''}; collections: ${names.join(', ') || '(none)'}`,
-      { details: { collection } },
-    );
-  }
+  const checkCollection = (collection: string): void => void collectionPolicy(config, collection);
 
   function checkKey(key: string): void {
     const bytes = Buffer.byteLength(key, 'utf8');
