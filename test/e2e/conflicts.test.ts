@@ -235,10 +235,13 @@ describe('conflicts after a partition heals', () => {
     author.on('update', (u: Uint8Array) => updates.push(u));
     const BATCH = 10_000;
     const shares: Uint8Array[][] = [[], [], []];
+    const order = new Map<Uint8Array, number>();
     for (let from = 0, i = 0; from < trace.edits.length; from += BATCH, i++) {
       updates.length = 0;
       replayIntoYDoc(author, trace.edits, from, Math.min(from + BATCH, trace.edits.length));
-      shares[i % 3]!.push(Y.mergeUpdates(updates));
+      const update = Y.mergeUpdates(updates);
+      order.set(update, i);
+      shares[i % 3]!.push(update);
     }
     assert.equal(author.getText('text').toJSON(), trace.endContent);
     await Promise.all(
@@ -254,6 +257,23 @@ describe('conflicts after a partition heals', () => {
         }
       }),
     );
+    const textIn = async (region: string, key: string) => {
+      const res = await httpJson('GET', doc(region, 'notes', key));
+      if (res.status !== 200) return undefined;
+      const replica = new Y.Doc();
+      Y.applyUpdate(replica, Buffer.from((res.json as { yjs: string }).yjs, 'base64'));
+      return replica.getText('text').toJSON();
+    };
+    // Replayed in order into one region, it is the trace's end text exactly.
+    for (const update of shares.flat().sort((x, y) => order.get(x)! - order.get(y)!)) {
+      const res = await request(`${doc('us-east-1', 'notes', 'in-order')}/yjs`, {
+        method: 'POST',
+        body: update,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      assert.equal(res.statusCode, 200, await res.body.text());
+    }
+    assert.equal(await textIn('us-east-1', 'in-order'), trace.endContent);
     for (const region of regions) {
       await eventually(`the trace's end text in ${region}`, 30_000, async () => {
         const res = await httpJson('GET', doc(region, 'notes', 'paper'));
