@@ -67,6 +67,16 @@ export function collectionIssues(config: MeridianConfig, name: string, collectio
     });
   }
 
+  if (
+    topology === 'home-region' &&
+    home?.keyPrefix === undefined &&
+    (typeof collection.conflict !== 'string' || collection.conflict !== 'lww')
+  ) {
+    issues.push({
+      path: at('home'),
+      message: `a home named by a document field needs plain documents (conflict: 'lww'); with this conflict policy name homes by key prefix (home.keyPrefix)`,
+    });
+  }
   if (collection.conflict === 'yjs' && topology !== 'active-active') {
     issues.push({
       path: at('topology'),

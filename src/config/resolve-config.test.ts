@@ -119,6 +119,13 @@ test('topologies name the regions they need, and only those', () => {
     issuesOf({ ...three, collections: { carts: { consistency: { defualt: 'strong' } } } })[0]!,
     /^collections\.carts\.consistency\.defualt: unknown key — did you mean 'default'\?/,
   );
+  assert.match(
+    issuesOf({
+      ...three,
+      collections: { users: { topology: 'home-region', home: { field: 'home' }, conflict: 'vector' } },
+    })[0]!,
+    /^collections\.users\.home: a home named by a document field needs plain documents/,
+  );
   const ok = resolveConfig({
     ...three,
     collections: {

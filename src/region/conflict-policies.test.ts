@@ -60,3 +60,14 @@ test('a resolver that throws, or returns no object, leaves both versions as sibl
     assert.deepEqual(siblings.map((s) => s.value.items[0]).sort(), ['blue', 'red']);
   }
 });
+
+test('a merge never throws on a document from before the policy: an empty plain document under crdt', () => {
+  const config = resolveConfig({
+    regions: [{ name: 'us-east-1' }, { name: 'eu-west-1' }],
+    collections: { tags: { conflict: 'crdt' } },
+  });
+  const merge = mergePolicyFor(config);
+  const plain: DocRecord = { ...write('us-east-1', '0000000000010000@us-east-1', []), value: {} };
+  const outcome = merge(plain, write('eu-west-1', '0000000000020000@eu-west-1', ['x']));
+  assert.ok('merged' in outcome.result);
+});

@@ -97,10 +97,16 @@ export function asCrdtState(
     path: [field],
     value,
   }));
-  return crdt.applyOps(crdt.emptyDocument(), crdt.validateOps(ops), {
-    replica: record.origin,
-    timestamp: record.version,
-  });
+  if (ops.length === 0) return crdt.emptyDocument();
+  try {
+    return crdt.applyOps(crdt.emptyDocument(), crdt.validateOps(ops), {
+      replica: record.origin,
+      timestamp: record.version,
+    });
+  } catch {
+    // A plain document the CRDT cannot hold (too deep, too many fields): the same empty document everywhere.
+    return crdt.emptyDocument();
+  }
 }
 
 const mergeCrdt: MergePolicy = (current, incoming) => {
@@ -161,6 +167,12 @@ export function resolveSiblings(
         key,
         versions: [label(siblings[i - 1]!.dot), label(siblings[i]!.dot)],
       });
+      if (typeof (out as { then?: unknown } | null)?.then === 'function') {
+        // An async resolver cannot merge inside a read: show the siblings, and never leave its
+        // rejection unhandled.
+        (out as Promise<unknown>).then(undefined, () => undefined);
+        return undefined;
+      }
       if (!isJsonObject(out)) return undefined;
       value = out;
     }

@@ -154,7 +154,14 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     }
     const key = request.key!;
     const doc = await documents.record(collection, key);
-    const seen = doc ? maxVector(session, { [doc.origin]: doc.originSeq }) : session;
+    // A last-write-wins record is exactly the change that wrote it; a merged record (every other policy)
+    // holds more changes than the one it is named after: the session takes everything applied here.
+    const seen =
+      conflictRule(policyOf(collection)) !== 'lww'
+        ? maxVector(session, await consistency.applied())
+        : doc
+          ? maxVector(session, { [doc.origin]: doc.originSeq })
+          : session;
     const shown = doc && present({ policy: policyOf(collection), collection, key }, doc, options.now());
     if (doc === undefined || shown === undefined || shown.status === 404) {
       // A deleted document's version moves the session too: a later read must not bring it back.

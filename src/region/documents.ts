@@ -98,6 +98,13 @@ export function createDocumentService(options: DocumentServiceOptions): Document
   }
 
   function checkDocument(body: unknown): JsonObject {
+    // Bytes (application/octet-stream, which only Yjs updates take) are not a document.
+    if (ArrayBuffer.isView(body)) {
+      throw new MeridianError(
+        'unsupported_media_type',
+        'send the document as JSON with content-type: application/json',
+      );
+    }
     if (!isJsonObject(body)) {
       const got = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
       throw new MeridianError(

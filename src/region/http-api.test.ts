@@ -199,6 +199,14 @@ describe('bad input gets a clear error and changes nothing', () => {
     assert.equal(errorCode(res.json), 'unsupported_media_type');
   });
 
+  it('bytes are not a document: 415', async () => {
+    const res = await call('PUT', '/v1/collections/profiles/docs/bytes', '{"a":1}', {
+      'content-type': 'application/octet-stream',
+    });
+    assert.equal(res.status, 415);
+    assert.equal(errorCode(res.json), 'unsupported_media_type');
+  });
+
   it('bad list limits and consistency levels', async () => {
     assert.equal((await call('GET', '/v1/collections/profiles/docs?limit=0')).status, 400);
     assert.equal((await call('GET', '/v1/collections/profiles/docs?limit=abc')).status, 400);

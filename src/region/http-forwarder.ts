@@ -55,7 +55,12 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
       } catch (err) {
         throw unreachable(region, to, request, err);
       }
-      const text = await res.body.text();
+      let text: string;
+      try {
+        text = await res.body.text();
+      } catch (err) {
+        throw unreachable(region, to, request, err);
+      }
       const header = (name: string) => {
         const v = res.headers[name];
         return Array.isArray(v) ? v[0] : v;
@@ -177,7 +182,8 @@ function unreachable(self: string, peer: string, request: DocRequest, err: unkno
   const code = (err as { code?: string }).code;
   const message = err instanceof Error ? err.message : String(err);
   const notSent = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT';
-  if (request.op === 'put' || request.op === 'delete') {
+  const writing = request.op !== 'get' && request.op !== 'list';
+  if (writing) {
     if (!notSent) {
       return new MeridianError(
         'outcome_unknown',
@@ -188,7 +194,7 @@ function unreachable(self: string, peer: string, request: DocRequest, err: unkno
   }
   return new MeridianError(
     'region_unavailable',
-    `${peer}, which serves this request, is unreachable from ${self} (${message}); ${request.op === 'put' || request.op === 'delete' ? 'nothing was written; ' : ''}retry later`,
+    `${peer}, which serves this request, is unreachable from ${self} (${message}); ${writing ? 'nothing was written; ' : ''}retry later`,
     { details: { region: peer, retryAfterMs: 1000 } },
   );
 }

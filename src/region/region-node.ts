@@ -127,6 +127,8 @@ export async function createRegionNode(options: RegionNodeOptions): Promise<Regi
       heartbeatMs: settings.heartbeat,
     },
     replicatorTuning: { idleTimeoutMs: settings.idleTimeout },
+    // A region rebuilding after it lost its store must not vouch for its own past changes.
+    isCurrent: () => gate.open,
     retentionTuning: { gcIntervalMs: settings.gcInterval, tombstoneGraceMs: settings.tombstoneGrace },
     onEvent(event) {
       replicationMetrics.onEvent(event);

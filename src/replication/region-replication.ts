@@ -80,10 +80,13 @@ export async function openRegionReplication(options: RegionReplicationOptions): 
     appends: notifier,
     clock,
     progress,
-    closed: () =>
-      options.isCurrent?.() === false
-        ? consistency.closed()
-        : { ...consistency.closed(), [region]: regionClock.current().wall },
+    // A copy: a batch carries what was closed when it was cut. The clock ticks first, so an idle region's
+    // own closed timestamp follows physical time (its later writes get larger versions anyway).
+    closed: () => {
+      if (options.isCurrent?.() === false) return { ...consistency.closed() };
+      regionClock.tick();
+      return { ...consistency.closed(), [region]: regionClock.current().wall };
+    },
     urgent: () => consistency.awaitingAcks,
     tuning: options.sourceTuning,
     onEvent: options.onEvent,

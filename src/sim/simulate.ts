@@ -104,7 +104,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   function forwarderFor(from: string): Forwarder {
     return {
       async forward(to, request) {
-        const writing = request.op === 'put' || request.op === 'delete';
+        const writing = request.op !== 'get' && request.op !== 'list';
         if (network.isCut(from, to)) {
           await clock.sleep(1000);
           throw new MeridianError('region_unavailable', `${to} is unreachable from ${from}`);
