@@ -62,9 +62,10 @@ export async function readRawConfig(path: string): Promise<unknown> {
           config?: unknown;
         };
         let raw = mod.default ?? mod.config;
-        // A .ts file in a CommonJS package arrives wrapped once more: { default: { default: config } }.
-        if (typeof raw === 'object' && raw !== null && 'default' in raw && !('regions' in raw)) {
-          raw = raw.default;
+        // A .ts file in a CommonJS package arrives wrapped once more: { default: { default | config } }.
+        if (typeof raw === 'object' && raw !== null && !('regions' in raw)) {
+          const inner = raw as { default?: unknown; config?: unknown };
+          if (inner.default !== undefined || inner.config !== undefined) raw = inner.default ?? inner.config;
         }
         if (raw === undefined) {
           throw new ConfigError(
