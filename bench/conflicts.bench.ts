@@ -4,7 +4,6 @@
 // replaying it into a bare Y.Doc, and how long the regions take to converge on the final text. (3) Last-write-
 // wins conflicts made under a partition: how long after the heal every region's ledger holds them all.
 
-import { execFile, execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -19,8 +18,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { Pool, request } from 'undici';
 import * as Y from 'yjs';
@@ -34,7 +31,10 @@ import * as yjs from '../src/yjs/yjs-state.ts';
 import { mergePolicyFor } from '../src/region/conflict-policies.ts';
 import type { MergePolicy } from '../src/store/merge-policy.ts';
 import type { Change, DocRecord } from '../src/store/store.ts';
+import { createPrng } from '../src/sim/prng.ts';
+import { CONFLICTS_CONFIG as CONFIG } from '../test/e2e/conflicts-config.ts';
 import { updateBenchmarksFile } from './lib/benchmarks-md.ts';
+import { flag, meridian, meridianAsync, positiveFlag, ROOT } from './lib/cli.ts';
 import { processCpuMs, selfCpuMs } from './lib/cpu-usage.ts';
 import { loadEditingTrace, replayIntoYDoc, type EditingTrace } from './lib/editing-trace.ts';
 import { parsePromText, sum, type Sample } from './lib/prom-text.ts';
@@ -42,23 +42,16 @@ import { loadAverage1m, machineInfo } from './lib/results.ts';
 import { round, summarize } from './lib/stats.ts';
 import { ycsbRecord } from './lib/ycsb.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'meridian.js');
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const USAGE =
   'usage: npm run bench:conflicts -- [--batch 1000] [--keys 200] [--rounds 7] [--base-port 23250] | --report bench/results/conflicts-….json';
 /** Below the ephemeral range, 50 past consistency's 23050 + 200k grid (see bench/consistency.bench.ts). */
-const BASE_PORT = positive('base-port', Number(flag('base-port', '23250')));
+const BASE_PORT = positiveFlag('base-port', '23250', USAGE);
 /** Trace edits per Yjs update sent to a region. */
-const BATCH = positive('batch', Number(flag('batch', '5000')));
+const BATCH = positiveFlag('batch', '5000', USAGE);
 /** Keys written on both sides of the partition. */
-const KEYS = positive('keys', Number(flag('keys', '200')));
+const KEYS = positiveFlag('keys', '200', USAGE);
 /** Timed rounds per merge policy (and as many of its JSON peer, interleaved); the median counts. */
-const ROUNDS = positive('rounds', Number(flag('rounds', '7')));
+const ROUNDS = positiveFlag('rounds', '7', USAGE);
 const ROUND_MS = 200;
 const WARMUP_MS = 300;
 /** Distinct pairs per policy, cycled through. */
@@ -69,57 +62,10 @@ const CONVERGE_TIMEOUT_MS = 90_000;
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-1'] as const;
 const [US, EU, AP] = REGIONS;
 
-function positive(name: string, n: number): number {
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number\n${USAGE}`);
-  return n;
-}
-
-/** As test/e2e/conflicts.test.ts: one collection per policy; the trace's state needs the larger limit. */
-const CONFIG = `export default {
-  regions: [{ name: 'us-east-1' }, { name: 'eu-west-1' }, { name: 'ap-northeast-1' }],
-  // The editing trace's Yjs document is ~0.4 MB as base64: above the default document limit.
-  limits: { maxDocumentBytes: 2 * 1024 * 1024 },
-  collections: {
-    profiles: {},
-    carts: { conflict: 'vector' },
-    stats: { conflict: 'crdt' },
-    notes: { conflict: 'yjs' },
-    tags: {
-      conflict: {
-        resolve(a, b) {
-          return { items: [...new Set([...(a.items ?? []), ...(b.items ?? [])])].sort() };
-        },
-      },
-    },
-  },
-};
-`;
-
-function meridian(cwd: string, ...cli: string[]): string {
-  return execFileSync(process.execPath, [BIN, ...cli], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-const execFileAsync = promisify(execFile);
-
-/** The same CLI call without blocking this process: for heals that must run side by side. */
-async function meridianAsync(cwd: string, ...cli: string[]): Promise<void> {
-  await execFileAsync(process.execPath, [BIN, ...cli], { cwd, encoding: 'utf8' });
-}
-
-/** Deterministic PRNG (mulberry32): the same pairs in every run. */
+/** The simulator's seeded PRNG: the same pairs in every run. */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = createPrng(seed);
+  return () => prng.next();
 }
 
 const median = (values: readonly number[]) => summarize(values).p50;
@@ -1304,6 +1250,6 @@ async function main(): Promise<void> {
   }
 }
 
-const reportFile = args.includes('--report') ? flag('report', '') : '';
+const reportFile = process.argv.includes('--report') ? flag('report', '') : '';
 if (reportFile) reportOnly(reportFile);
 else await main();

@@ -4,16 +4,15 @@
 // partitioned away; writes forwarded to the primary against the RTT to it; session reads right after a
 // write against the one-way delay of the replication they must wait for, with an eventual read as peer.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
 import type { DeploymentState } from '../src/control/deployment-state.ts';
 import { updateBenchmarksFile } from './lib/benchmarks-md.ts';
+import { flag, meridian, positiveFlag, ROOT } from './lib/cli.ts';
 import { processCpuMs, selfCpuMs } from './lib/cpu-usage.ts';
 import { runOpenLoop, type OpenLoopRun } from './lib/open-loop.ts';
 import { bucketDelta, buckets, parsePromText, quantile, type Sample } from './lib/prom-text.ts';
@@ -21,23 +20,16 @@ import { loadAverage1m, machineInfo } from './lib/results.ts';
 import { round, summarize } from './lib/stats.ts';
 import { ycsbBodies } from './lib/ycsb.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'meridian.js');
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const USAGE =
   'usage: npm run bench:consistency -- [--duration 10] [--rate 50] [--base-port 23050] | --report bench/results/consistency-….json';
-const DURATION_S = positive('duration', Number(flag('duration', '10')));
+const DURATION_S = positiveFlag('duration', '10', USAGE);
 /** Writes per second of each stream. */
-const RATE = positive('rate', Number(flag('rate', '50')));
+const RATE = positiveFlag('rate', '50', USAGE);
 /**
  * Below the ephemeral range (32768+). The other benches draw base ports from 20000 + 200k and use
  * base..base+8 and base+100..base+105; a base 50 past that grid can never overlap them.
  */
-const BASE_PORT = positive('base-port', Number(flag('base-port', '23050')));
+const BASE_PORT = positiveFlag('base-port', '23050', USAGE);
 /** Each phase first runs this long at the same rate, unrecorded: connections open, caches warm. */
 const WARMUP_S = 1;
 const PRIMARY = 'us-east-1';
@@ -48,11 +40,6 @@ const SYNC_GOAL = { factor: 1.1, plusMs: 5 };
 /** A session read "came back at once" when within this of the eventual read sent with it to the same region. */
 const AT_ONCE_MS = 5;
 const MAX_IN_FLIGHT = 500;
-
-function positive(name: string, n: number): number {
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number\n${USAGE}`);
-  return n;
-}
 
 interface Latency {
   readonly count: number;
@@ -170,14 +157,6 @@ interface SessionResult {
   };
   readonly regions: SessionRegion[];
   readonly load: Load;
-}
-
-function meridian(cwd: string, ...cli: string[]): string {
-  return execFileSync(process.execPath, [BIN, ...cli], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
 }
 
 function latency(values: readonly number[]): Latency {
@@ -991,6 +970,6 @@ function syncLine(s: SyncResult): string {
   return `  p50 ${s.latencyMs.p50} / p99 ${s.latencyMs.p99} ms; floor ${s.floorRttMs} ms (RTT to ${s.floorRegion}); p50 ÷ floor ${s.p50OverFloor}; goal ${s.goalMs} ms ${s.met ? 'met' : 'NOT MET'}; ok ${s.ok}/${s.sent}, outcome_unknown ${s.outcomeUnknown}, errors ${s.otherErrors}`;
 }
 
-const reportFile = args.includes('--report') ? flag('report', '') : '';
+const reportFile = process.argv.includes('--report') ? flag('report', '') : '';
 if (reportFile) reportOnly(reportFile);
 else await main();

@@ -2,29 +2,21 @@
 // (YCSB-like ~1 KB records spread over the regions): visibility lag per pair against the link's one-way
 // delay (the physical floor), wire bytes per change against its raw JSON size, CPU per region.
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
 import type { DeploymentState } from '../src/control/deployment-state.ts';
 import { updateBenchmarksFile } from './lib/benchmarks-md.ts';
+import { flag, meridian, ROOT } from './lib/cli.ts';
 import { processCpuMs } from './lib/cpu-usage.ts';
 import { bucketDelta, buckets, parsePromText, quantile, sum, type Sample } from './lib/prom-text.ts';
 import { loadAverage1m, machineInfo } from './lib/results.ts';
 import { round, summarize } from './lib/stats.ts';
 import { ycsbBodies } from './lib/ycsb.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'meridian.js');
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const RATES = flag('rates', '1000,2000,5000').split(',').map(Number);
 const DURATION_S = Number(flag('duration', '10'));
 const KEYS = 20_000;
@@ -54,14 +46,6 @@ interface RateResult {
   readonly wireBytesPerWrite: number;
   readonly rawBytesPerChange: number;
   readonly cpuPercent: Record<string, number>;
-}
-
-function meridian(cwd: string, ...cli: string[]): string {
-  return execFileSync(process.execPath, [BIN, ...cli], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
 }
 
 async function scrape(url: string): Promise<Sample[]> {

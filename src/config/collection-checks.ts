@@ -1,7 +1,7 @@
 // Cross-checks of one collection: the regions its topology names exist, a home-region collection says
 // where homes come from, a sync ack count fits the deployment. Called by resolveConfig.
 
-import { closest } from '../core/suggest.ts';
+import { unknownRegion } from './region-issue.ts';
 import type { MeridianConfig } from './schema.ts';
 
 interface Issue {
@@ -16,12 +16,8 @@ export function collectionIssues(config: MeridianConfig, name: string, collectio
   const at = (field: string) => `collections.${name}.${field}`;
   const issues: Issue[] = [];
   const region = (path: string, value: string) => {
-    if (names.includes(value)) return;
-    const hint = closest(value, names);
-    issues.push({
-      path,
-      message: `unknown region '${value}'${hint ? ` — did you mean '${hint}'?` : `; regions: ${names.join(', ')}`}`,
-    });
+    const issue = unknownRegion(names, path, value);
+    if (issue) issues.push(issue);
   };
   const { topology } = collection;
   const owned = topology === 'single-writer' || topology === 'active-passive';

@@ -4,6 +4,7 @@ import { MeridianError } from '../core/errors.ts';
 import { closest } from '../core/suggest.ts';
 import { configSchema, type MeridianConfig } from './schema.ts';
 import { collectionIssues } from './collection-checks.ts';
+import { unknownRegion } from './region-issue.ts';
 import { routingIssues } from './routing-checks.ts';
 import { ROUTING_KNOWN_KEYS } from './routing-schema.ts';
 import type { z } from 'zod';
@@ -139,13 +140,8 @@ function crossChecks(config: MeridianConfig): ConfigIssue[] {
       });
     }
     for (const peer of Object.keys(region.peerUrls)) {
-      if (!names.includes(peer)) {
-        const hint = closest(peer, names);
-        issues.push({
-          path: `regions[${i}].peerUrls.${peer}`,
-          message: `unknown region '${peer}'${hint ? ` — did you mean '${hint}'?` : `; regions: ${names.join(', ')}`}`,
-        });
-      }
+      const issue = unknownRegion(names, `regions[${i}].peerUrls.${peer}`, peer);
+      if (issue) issues.push(issue);
     }
   });
   const { replication } = config;
@@ -155,13 +151,9 @@ function crossChecks(config: MeridianConfig): ConfigIssue[] {
       message: `missing: a hub topology needs a hub region, one of ${names.join(', ')}`,
     });
   }
-  if (replication.hub !== undefined && !names.includes(replication.hub)) {
-    const hint = closest(replication.hub, names);
-    issues.push({
-      path: 'replication.hub',
-      message: `unknown region '${replication.hub}'${hint ? ` — did you mean '${hint}'?` : `; regions: ${names.join(', ')}`}`,
-    });
-  }
+  const hub =
+    replication.hub === undefined ? undefined : unknownRegion(names, 'replication.hub', replication.hub);
+  if (hub) issues.push(hub);
   if (replication.idleTimeout <= replication.heartbeat) {
     issues.push({
       path: 'replication.idleTimeout',

@@ -3,7 +3,7 @@
 
 import type { z } from 'zod';
 import { parseCidr, parseIp } from '../core/ip-trust.ts';
-import { closest } from '../core/suggest.ts';
+import { unknownRegion } from './region-issue.ts';
 import type { dnsSchema, edgeSchema, routingSchema } from './routing-schema.ts';
 
 interface Issue {
@@ -22,12 +22,8 @@ export function routingIssues(config: TrafficSections): Issue[] {
   const names = config.regions.map((r) => r.name);
   const issues: Issue[] = [];
   const region = (path: string, name: string) => {
-    if (names.includes(name)) return;
-    const hint = closest(name, names);
-    issues.push({
-      path,
-      message: `unknown region '${name}'${hint ? ` — did you mean '${hint}'?` : `; regions: ${names.join(', ')}`}`,
-    });
+    const issue = unknownRegion(names, path, name);
+    if (issue) issues.push(issue);
   };
   const { routing, dns } = config;
   routing.policy.forEach((rule, i) => {

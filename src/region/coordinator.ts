@@ -204,10 +204,15 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
         { details: { session, retryAfterMs: RETRY_AFTER_MS } },
       );
     }
+    const rule = conflictRule(policy);
     const compute = policyWrite(
-      conflictRule(policy),
+      rule,
       request.op === 'put'
-        ? { kind: 'put', value: documents.checkDocument(request.body) }
+        ? // A last-write-wins put is validated once, by documents.put.
+          {
+            kind: 'put',
+            value: rule === 'lww' ? (request.body as JsonObject) : documents.checkDocument(request.body),
+          }
         : request.op === 'ops'
           ? { kind: 'ops', ops: request.body }
           : request.op === 'yjs'

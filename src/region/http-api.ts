@@ -285,21 +285,19 @@ export function createHttpApi(options: HttpApiOptions): FastifyInstance {
   return app;
 }
 
-function wholeNumber(name: string, raw: string): number {
+/** A query parameter that must be a whole number (`what` says of what, in the error). */
+function wholeNumber(name: string, raw: string, what = ''): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
-    throw new MeridianError('bad_request', `${name} must be a whole number, got ${JSON.stringify(raw)}`);
+    throw new MeridianError(
+      'bad_request',
+      `${name} must be a whole number${what}, got ${JSON.stringify(raw)}`,
+    );
   }
   return n;
 }
 
-function parseLimit(raw: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
-    throw new MeridianError('bad_request', `limit must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
+const parseLimit = (raw: string): number => wholeNumber('limit', raw);
 
 function precondition(request: FastifyRequest): Precondition {
   const ifMatch = request.headers['if-match'];
@@ -351,13 +349,7 @@ function readConsistency(
   const rawBound = request.query.maxStalenessMs ?? header(request, 'x-meridian-max-staleness-ms');
   let maxStalenessMs: number | undefined;
   if (rawBound !== undefined) {
-    maxStalenessMs = Number(rawBound);
-    if (!/^\d+$/.test(rawBound) || !Number.isSafeInteger(maxStalenessMs)) {
-      throw new MeridianError(
-        'bad_request',
-        `maxStalenessMs must be a whole number of milliseconds, got ${JSON.stringify(rawBound)}`,
-      );
-    }
+    maxStalenessMs = wholeNumber('maxStalenessMs', rawBound, ' of milliseconds');
     if (level !== undefined && level !== 'bounded') {
       throw new MeridianError(
         'bad_request',

@@ -11,6 +11,7 @@ import * as Y from 'yjs';
 import { request } from 'undici';
 import { connectClient } from '../../src/yjs/yjs-test-support.ts';
 import { loadEditingTrace, replayIntoYDoc } from '../../bench/lib/editing-trace.ts';
+import { CONFLICTS_CONFIG as CONFIG } from './conflicts-config.ts';
 import { eventually, freeBasePort, httpJson, runCli, tempDir } from './harness.ts';
 
 const dir = tempDir('conflicts');
@@ -18,27 +19,6 @@ let state: DeploymentState;
 const url = (region: string) => state.regions.find((r) => r.name === region)!.url;
 const doc = (region: string, collection: string, key: string) =>
   `${url(region)}/v1/collections/${collection}/docs/${encodeURIComponent(key)}`;
-
-const CONFIG = `export default {
-  regions: [{ name: 'us-east-1' }, { name: 'eu-west-1' }, { name: 'ap-northeast-1' }],
-  // The editing trace's Yjs document is ~0.4 MB as base64 once whole, and up to a few MB while a region
-  // holds updates whose predecessors are still on their way: above the default document limit.
-  limits: { maxDocumentBytes: 8 * 1024 * 1024 },
-  collections: {
-    profiles: {},
-    carts: { conflict: 'vector' },
-    stats: { conflict: 'crdt' },
-    notes: { conflict: 'yjs' },
-    tags: {
-      conflict: {
-        resolve(a, b) {
-          return { items: [...new Set([...(a.items ?? []), ...(b.items ?? [])])].sort() };
-        },
-      },
-    },
-  },
-};
-`;
 
 async function chaos(...args: string[]) {
   const res = await runCli(['chaos', ...args], dir.path);
